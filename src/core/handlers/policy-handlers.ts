@@ -1,0 +1,28 @@
+// Policy (SHHH) handlers: quarantine, human release, policy updates and confirmed blocks.
+import type { InputsByTransition } from '../../generated/statechart.ts';
+import { invalidRulePatterns } from '../guards/policy-guard.ts';
+import type { PolicyRule } from '../state.ts';
+import { done, refuse, type HandlerContext, type HandlerResult } from './handler.ts';
+
+type I<K extends keyof InputsByTransition> = InputsByTransition[K];
+
+function updatePolicy(ctx: HandlerContext, i: I<'Policy_Update'>): HandlerResult {
+  const p = ctx.state.policy;
+  if (i.version <= p.version) return refuse(`policy version ${i.version} is not newer than ${p.version}`);
+  const rules = i.rules as readonly PolicyRule[];
+  const bad = invalidRulePatterns(rules);
+  if (bad.length > 0) return { ok: false, code: 'precondition_failed', reasons: bad };
+  return done({ ...ctx.state, policy: { ...p, version: i.version, rules, redact_fields: [...(i.redact_fields ?? [])] } });
+}
+
+export const policyHandlers = {
+  Policy_Quarantine: (ctx: HandlerContext, i: I<'Policy_Quarantine'>): HandlerResult =>
+    done({
+      ...ctx.state,
+      policy: { ...ctx.state.policy, rule_id: i.rule_id, rationale: i.rationale, quarantines: ctx.state.policy.quarantines + 1 },
+    }),
+  Policy_HumanRelease: (ctx: HandlerContext): HandlerResult => done(ctx.state),
+  Policy_Update: updatePolicy,
+  Policy_UpdateRelease: updatePolicy,
+  Policy_ConfirmBlock: (ctx: HandlerContext): HandlerResult => done(ctx.state),
+};

@@ -1,0 +1,46 @@
+// The one ReasonCode union shared by the reducer, the API and the SDK, with the HTTP status each maps to.
+
+export const REASON_CODES = {
+  // The proposal as bytes/structure (admission).
+  malformed_proposal: { status: 400, text: 'The proposal is not a JSON object of the documented shape.' },
+  oversized_field: { status: 413, text: 'A field exceeds its documented size limit.' },
+  bad_signature: { status: 401, text: 'The Ed25519 signature does not verify over the canonical bytes.' },
+  unknown_transition: { status: 400, text: 'The transition is not defined by this machine.' },
+  stamp_invalid: { status: 400, text: "The admitting node's HLC stamp is not after the last applied stamp or precedes the proposal's hlc." },
+  unsupported_machine_version: { status: 400, text: 'The state was built under a machine definition this build does not run.' },
+  // Identity and contract.
+  idem_key_conflict: { status: 400, text: 'The idem_key was already used for a different operation.' },
+  unknown_signer: { status: 403, text: 'The signer is not a registered identity.' },
+  signer_not_authorized: { status: 403, text: "The signer's roles do not allow this transition." },
+  inputs_hash_mismatch: { status: 400, text: 'inputs_hash is not the content hash of inputs.' },
+  inputs_schema_invalid: { status: 422, text: "inputs do not match the transition's JSON Schema." },
+  evidence_invalid: { status: 400, text: 'An evidence link is malformed or no ucxl:// link is given.' },
+  stale_state_hash: { status: 400, text: 'current_state_hash is not HEAD; re-read the state and resubmit.' },
+  hlc_time_travel: { status: 400, text: 'The proposal hlc is before the last applied HLC.' },
+  // The statechart.
+  invalid_source_state: { status: 400, text: 'The transition is not enabled in the current state.' },
+  quarantined: { status: 400, text: 'The machine is QUARANTINED; only a human release or a policy update leaves it.' },
+  terminated: { status: 400, text: 'The machine is TERMINATED.' },
+  // Guards.
+  license_invalid: { status: 400, text: 'No valid KACHING license verdict at the stamp.' },
+  license_grace_expired: { status: 400, text: 'The license grace period has expired.' },
+  window_closed: { status: 400, text: 'No recorded window opens this transition class at the stamp.' },
+  quorum_certificate_invalid: { status: 400, text: 'The quorum certificate is not a valid quorum over the proposed member set.' },
+  mcp_unhealthy: { status: 400, text: 'The MCP registry fact is unreachable, unpinned or stale.' },
+  lifecycle_not_ready: { status: 400, text: 'Not all lifecycle regions are READY with the pinned hashes.' },
+  plan_change_required: { status: 400, text: 'The ingestion version changed; Execution_Start must state plan_change.' },
+  approvals_insufficient: { status: 400, text: 'Too few distinct approvals for the current result.' },
+  policy_breach: { status: 400, text: 'The proposal breached an SHHH policy rule; the machine is now QUARANTINED.' },
+  // Transition-specific semantics.
+  precondition_failed: { status: 400, text: "The transition's own precondition on the state does not hold." },
+} as const satisfies Record<string, { status: number; text: string }>;
+
+export type ReasonCode = keyof typeof REASON_CODES;
+
+export function httpStatusOf(code: ReasonCode): number {
+  return REASON_CODES[code].status;
+}
+
+export function isReasonCode(value: unknown): value is ReasonCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(REASON_CODES, value);
+}
