@@ -4,7 +4,7 @@
 export const MACHINE_ID = 'swoosh';
 export const MACHINE_VERSION = 1;
 /** digestJson of the YAML document's data: comments and formatting do not change it. */
-export const STATECHART_HASH = 'sha256-cc677378a60b5af7fd8eb3db14a1423ed5675c0d2cfe20ad5ec1eb7f4ab02eab';
+export const STATECHART_HASH = 'sha256-e9e9f17cab665ff008ade4ba030557a90deb02db27584dd1f79febb9131d44b3';
 export const INITIAL_STATE = 'BOOT';
 
 export const TRANSITION_NAMES = [
@@ -429,7 +429,7 @@ export const STATE_TREE: readonly StateNodeSpec[] = [
     kind: 'atomic',
     initial: null,
     sticky: true,
-    description: 'Left only by Policy_HumanRelease, Policy_Update or Policy_ConfirmBlock.',
+    description: 'Sticky. Left only by Policy_HumanRelease, Policy_UpdateRelease (a policy update) or Policy_ConfirmBlock.',
     children: [],
   },
   { path: 'TERMINATED', kind: 'final', initial: null, sticky: false, description: null, children: [] },

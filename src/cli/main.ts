@@ -1,0 +1,38 @@
+// The swoosh command line: subcommand dispatch, usage, and exit codes (0 ok, 1 check failed, 2 usage error).
+import { keygenCommand, signCommand } from './key-commands.ts';
+import { UsageError } from './cli-io.ts';
+import { demoCommand, replayCommand, workloadCommand } from './stream-commands.ts';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  demo: { run: demoCommand, help: 'demo [--seed S] [--count N]              generate a workload, replay it twice, print state hashes' },
+  keygen: { run: keygenCommand, help: 'keygen --out FILE                        write a new Ed25519 key file (mode 0600)' },
+  sign: { run: signCommand, help: 'sign --key FILE --proposal FILE          fill signer and inputs_hash, sign, print the proposal' },
+  workload: { run: workloadCommand, help: 'workload --seed S --count N --out FILE   write a seeded stream of signed proposals (JSONL)' },
+  replay: { run: replayCommand, help: 'replay --input FILE [--expect F | --against F] [--hashes]  replay a stream; report hashes, rejections, invariants' },
+};
+
+function usage(): string {
+  return ['usage: swoosh <command> [options]', '', ...Object.values(COMMANDS).map((c) => '  swoosh ' + c.help), ''].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`swoosh: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`swoosh ${name}: ${(e as Error).message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
