@@ -3,6 +3,7 @@ import { MACHINE_VERSION, REGION_NAMES, ROLE_NAMES, STATECHART_HASH, TRANSITIONS
 import type { RegionName, RoleName } from '../generated/statechart.ts';
 import { DedupeTable } from './dedupe-table.ts';
 import { digestJson } from './digest.ts';
+import { isStrongPublicKey, publicKeyFromSigner } from './ed25519.ts';
 import { validateAgainst } from './schema-validator.ts';
 import type { Identity, PolicyRule, StateDocument, WindowSchedule } from './state.ts';
 
@@ -103,6 +104,8 @@ export function parseGenesis(value: unknown): GenesisParse {
   const seen = new Set<string>();
   for (const id of g.identities) {
     if (seen.has(id.signer)) return { ok: false, reasons: [`genesis.identities: duplicate signer ${id.signer}`] };
+    const key = publicKeyFromSigner(id.signer);
+    if (key === null || !isStrongPublicKey(key)) return { ok: false, reasons: [`genesis.identities: ${id.signer} is not a canonical prime-order Ed25519 key`] };
     seen.add(id.signer);
   }
   if (!g.identities.some((i) => i.roles.includes('admin'))) {

@@ -1,6 +1,6 @@
 // Test fixtures: a small genesis with derived keys, and a driver that signs, stamps and reduces proposals.
 import type { Json } from '../../src/core/canonical-json.ts';
-import { digestJson } from '../../src/core/digest.ts';
+import { digestJson, type Digest } from '../../src/core/digest.ts';
 import { genesisState, parseGenesis, type Genesis } from '../../src/core/genesis.ts';
 import { formatHlc } from '../../src/core/hlc.ts';
 import { checkInvariants } from '../../src/core/invariants.ts';
@@ -132,7 +132,7 @@ export class Driver {
   }
 }
 
-export const h = (label: string): string => digestJson({ label });
+export const h = (label: string): Digest => digestJson({ label });
 
 /** Votes of the given voters for (electionId, members). */
 export function votesFor(electionId: string, members: string[], voters: SigningKey[]): Json[] {

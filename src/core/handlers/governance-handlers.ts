@@ -1,5 +1,6 @@
 // Governance handlers: signer identities and roles, schedules, quorum parameters, machine upgrades.
 import { MACHINE_VERSION, STATECHART_HASH, ROLE_NAMES, type InputsByTransition } from '../../generated/statechart.ts';
+import { isStrongPublicKey, publicKeyFromSigner } from '../ed25519.ts';
 import type { Identity, StateDocument } from '../state.ts';
 import { done, refuse, type HandlerContext, type HandlerResult } from './handler.ts';
 
@@ -7,6 +8,11 @@ type I<K extends keyof InputsByTransition> = InputsByTransition[K];
 
 /** Machine definitions this build can run, by version: an upgrade may only move to one of these. */
 export const SUPPORTED_DEFINITIONS: Readonly<Record<number, string>> = { [MACHINE_VERSION]: STATECHART_HASH };
+
+function weakKey(signer: string): string | null {
+  const key = publicKeyFromSigner(signer);
+  return key !== null && isStrongPublicKey(key) ? null : `${signer} is not a canonical prime-order Ed25519 key`;
+}
 
 function adminCount(ids: Readonly<Record<string, Identity>>): number {
   return Object.values(ids).filter((id) => id.roles.includes('admin')).length;
@@ -23,6 +29,8 @@ export const governanceHandlers = {
   Governance_AddSigner: (ctx: HandlerContext, i: I<'Governance_AddSigner'>): HandlerResult => {
     const ids = ctx.state.boot.identities;
     if (ids[i.signer] !== undefined) return refuse(`${i.signer} is already a signer`);
+    const weak = weakKey(i.signer);
+    if (weak !== null) return refuse(weak);
     const roles = ROLE_NAMES.filter((r) => i.roles.includes(r));
     return done(withIdentities(ctx.state, { ...ids, [i.signer]: { roles, label: i.label ?? null, since: ctx.stampText } }));
   },
@@ -41,6 +49,8 @@ export const governanceHandlers = {
     const old = ids[i.old_signer];
     if (old === undefined) return refuse(`${i.old_signer} is not a signer`);
     if (ids[i.new_signer] !== undefined) return refuse(`${i.new_signer} is already a signer`);
+    const weak = weakKey(i.new_signer);
+    if (weak !== null) return refuse(weak);
     delete ids[i.old_signer];
     ids[i.new_signer] = { ...old, since: ctx.stampText };
     return done(withIdentities(ctx.state, ids));
