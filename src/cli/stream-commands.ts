@@ -67,10 +67,19 @@ async function readExpected(path: string): Promise<string[]> {
 export async function replayCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { input: { type: 'string' }, expect: { type: 'string' }, against: { type: 'string' }, hashes: { type: 'boolean' }, 'trust-signatures': { type: 'boolean' } },
+    options: {
+      input: { type: 'string' },
+      expect: { type: 'string' },
+      against: { type: 'string' },
+      hashes: { type: 'boolean' },
+      'verify-signatures': { type: 'boolean' },
+      'trust-signatures': { type: 'boolean' },
+    },
   });
-  if (values.input === undefined) throw new UsageError('usage: swoosh replay --input FILE.jsonl [--expect HASHES.json | --against OTHER.jsonl] [--hashes]');
+  if (values.input === undefined) throw new UsageError('usage: swoosh replay --input FILE.jsonl [--expect HASHES.json | --against OTHER.jsonl] [--hashes] [--verify-signatures | --trust-signatures]');
   const stream = await loadStream(values.input);
+  // Streams are untrusted input, so signatures are verified unless the caller vouches for the log.
+  if (values['verify-signatures'] === true && values['trust-signatures'] === true) throw new UsageError('--verify-signatures and --trust-signatures contradict each other');
   const options = { verifySignatures: values['trust-signatures'] !== true };
   const run = replayStream(stream.header.genesis, stream.entries, options);
   const out: Record<string, unknown> = { input: values.input, statechart_hash: STATECHART_HASH, ...run.report };

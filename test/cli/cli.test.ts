@@ -125,6 +125,22 @@ test('replay refuses a malformed stream with the file and line', () => {
   assert.match(swoosh('replay', '--input', join(dir, 'missing.jsonl')).stderr, /cannot read .*ENOENT/);
 });
 
+test('replay verifies signatures by default; --trust-signatures skips it; both flags together is a usage error', () => {
+  const w = join(dir, 'forged.jsonl');
+  swoosh('workload', '--seed', '4', '--count', '30', '--hostile', '0', '--out', w);
+  const lines = readFileSync(w, 'utf8').trimEnd().split('\n');
+  const entry = JSON.parse(lines[1]!) as { proposal: { signature: string } };
+  const s = entry.proposal.signature;
+  entry.proposal.signature = (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+  lines[1] = JSON.stringify(entry);
+  writeFileSync(w, lines.join('\n') + '\n');
+  const verified = JSON.parse(swoosh('replay', '--input', w, '--verify-signatures').stdout) as { rejected_by_reason: Record<string, number> };
+  assert.equal(verified.rejected_by_reason['bad_signature'], 1);
+  const trusted = JSON.parse(swoosh('replay', '--input', w, '--trust-signatures').stdout) as { rejected_by_reason: Record<string, number> };
+  assert.equal(trusted.rejected_by_reason['bad_signature'], undefined);
+  assert.equal(swoosh('replay', '--input', w, '--trust-signatures', '--verify-signatures').code, 2);
+});
+
 test('workload rejects bad numbers with a usage error', () => {
   const r = swoosh('workload', '--seed', 'x', '--count', '1', '--out', join(dir, 'x.jsonl'));
   assert.equal(r.code, 2);
