@@ -8,10 +8,10 @@ import type {
   EnvironmentPhase,
   ExecutionPhase,
   IngestionPhase,
+  InputsByTransition,
   RegionName,
   RoleName,
   TopState,
-  WindowClass,
 } from '../generated/statechart.ts';
 
 export interface MetaSection {
@@ -137,11 +137,10 @@ export interface WindowFact {
   readonly pressure_permille: number;
 }
 
-export interface WindowSchedule {
-  readonly version: number;
-  readonly phases: { readonly plan: readonly WindowClass[]; readonly execute: readonly WindowClass[]; readonly review: readonly WindowClass[] };
-  readonly tidal: { readonly amplitude_permille: number; readonly period_beats: number; readonly phase_offset_beats: number } | null;
-}
+/** The window schedule (docs/windows.md): the statechart's `schedule` schema, tidal made explicit. */
+export type WindowSchedule = Omit<InputsByTransition['Governance_UpdateSchedule']['schedule'], 'tidal'> & {
+  readonly tidal: NonNullable<InputsByTransition['Governance_UpdateSchedule']['schedule']['tidal']> | null;
+};
 
 export interface ExecutionPinsState {
   readonly ingestion_version: number;
@@ -175,18 +174,8 @@ export interface ControlSection {
   readonly reason: string | null;
 }
 
-export interface PolicyRule {
-  readonly id: string;
-  readonly when: {
-    readonly transition?: string;
-    readonly input?: string;
-    readonly equals?: string | number | boolean;
-    readonly matches?: string;
-    readonly in?: readonly (string | number)[];
-    readonly at_least?: number;
-  };
-  readonly rationale: string;
-}
+/** An SHHH rule (docs/policy.md); its shape is the statechart's `policy_rule` schema. */
+export type PolicyRule = InputsByTransition['Policy_Update']['rules'][number];
 
 export interface PolicySection {
   readonly version: number;
