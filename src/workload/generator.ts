@@ -136,7 +136,7 @@ class Generator {
     return {
       transition: 'Window_Record',
       actor: this.cast.windows,
-      inputs: { window_id: w.id, phase: w.phase, opens_at: formatHlc({ ms: w.opens, logical: 0 }), closes_at: formatHlc({ ms: w.closes, logical: 0 }), beat_index: w.opens / 500 - this.t0 / 500, pressure_permille: this.rng.int(0, 600) },
+      inputs: { window_id: w.id, phase: w.phase, opens_at: formatHlc({ ms: w.opens, logical: 0 }), closes_at: formatHlc({ ms: w.closes, logical: 0 }), beat_index: (w.opens - this.t0) / 500, pressure_permille: this.rng.int(0, 600) },
     };
   }
 
