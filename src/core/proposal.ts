@@ -68,6 +68,9 @@ function checkJson(value: unknown, path: string, depth: number): string | null {
   }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      // `__proto__` round-trips differently through decoders that assign keys (msgpackr, JS objects):
+      // a stored log must decode to exactly what was hashed.
+      if (k === '__proto__') return `${path}: the key __proto__ is not allowed`;
       const err = checkJson(v, `${path}.${k}`, depth + 1);
       if (err !== null) return err;
     }

@@ -31,6 +31,10 @@ export const REASON_CODES = {
   plan_change_required: { status: 400, text: 'The ingestion version changed; Execution_Start must state plan_change.' },
   approvals_insufficient: { status: 400, text: 'Too few distinct approvals for the current result.' },
   policy_breach: { status: 400, text: 'The proposal breached an SHHH policy rule; the machine is now QUARANTINED.' },
+  // Admission by a replica (before the reducer).
+  clock_drift: { status: 400, text: "The proposal hlc is further ahead of the replica's clock than the allowed drift." },
+  record_too_large: { status: 413, text: 'The log record would exceed the maximum record size.' },
+  unavailable: { status: 503, text: 'The replica cannot commit right now (storage failure or shutting down); retry elsewhere or later.' },
   // Transition-specific semantics.
   precondition_failed: { status: 400, text: "The transition's own precondition on the state does not hold." },
 } as const satisfies Record<string, { status: number; text: string }>;

@@ -1,5 +1,6 @@
 // The state document as plain JSON (dedupe table as rows): for snapshots, diffs and `GET /state`.
 import type { Json } from './canonical-json.ts';
+import { DedupeTable, type DedupeRow } from './dedupe-table.ts';
 import type { StateDocument } from './state.ts';
 
 export function stateToJson(state: StateDocument): Record<string, Json> {
@@ -26,4 +27,14 @@ export function diffJson(left: Json | undefined, right: Json | undefined, path =
   }
   if (JSON.stringify(left) !== JSON.stringify(right)) out.push({ path: path || '.', left, right });
   return out;
+}
+
+/**
+ * Rebuilds a state document from its JSON form (a snapshot or GET /state). The caller checks the result's
+ * hash against the recorded one: that, not this function, is what makes a snapshot trustworthy.
+ */
+export function stateFromJson(json: Record<string, unknown>): StateDocument {
+  const rows = json['dedupe'];
+  if (!Array.isArray(rows)) throw new TypeError('state JSON: dedupe must be an array of rows');
+  return { ...(json as unknown as StateDocument), dedupe: DedupeTable.fromRows(rows as DedupeRow[]) };
 }

@@ -88,6 +88,7 @@ test('hostile inputs are rejected with stable codes and never throw', () => {
     [{ ...good, transition: 7 }, 'malformed_proposal'],
     [{ ...good, extra: 1 }, 'malformed_proposal'],
     [{ ...good, inputs: { reason: 1.5 } }, 'malformed_proposal'],
+    [{ ...good, inputs: JSON.parse('{"reason":"x","__proto__":{"polluted":true}}') as never }, 'malformed_proposal'],
     [{ ...good, signer: 'hmmm:pubkey:short' }, 'malformed_proposal'],
     [{ ...good, idem_key: 'x'.repeat(257) }, 'oversized_field'],
     [{ ...good, evidence: Array(17).fill('ucxl://a:b@c/*^/d') }, 'oversized_field'],
