@@ -1,12 +1,17 @@
 // The swoosh command line: subcommand dispatch, usage, and exit codes (0 ok, 1 check failed, 2 usage error).
 import { benchCommand } from './bench-command.ts';
 import { keygenCommand, signCommand } from './key-commands.ts';
+import { proposeCommand } from './propose-command.ts';
+import { initCommand, serveCommand } from './replica-commands.ts';
 import { UsageError } from './cli-io.ts';
 import { demoCommand, replayCommand, workloadCommand } from './stream-commands.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   bench: { run: benchCommand, help: 'bench [--count N]                        reducer throughput and hashing cost vs dedupe size' },
   demo: { run: demoCommand, help: 'demo [--seed S] [--count N]              generate a workload, replay it twice, print state hashes' },
+  init: { run: initCommand, help: 'init --data DIR [--project NAME]         new data directory: genesis, one key per role, empty WAL' },
+  serve: { run: serveCommand, help: 'serve --data DIR --port P [--host H]     run a replica: recover from disk, serve the HTTP API' },
+  propose: { run: proposeCommand, help: 'propose --key F --url U --transition T --inputs JSON  sign and send; retries on a stale hash' },
   keygen: { run: keygenCommand, help: 'keygen --out FILE                        write a new Ed25519 key file (mode 0600)' },
   sign: { run: signCommand, help: 'sign --key FILE --proposal FILE          fill signer and inputs_hash, sign, print the proposal' },
   workload: { run: workloadCommand, help: 'workload --seed S --count N --out FILE   write a seeded stream of signed proposals (JSONL)' },

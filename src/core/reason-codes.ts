@@ -35,6 +35,14 @@ export const REASON_CODES = {
   clock_drift: { status: 400, text: "The proposal hlc is further ahead of the replica's clock than the allowed drift." },
   record_too_large: { status: 413, text: 'The log record would exceed the maximum record size.' },
   unavailable: { status: 503, text: 'The replica cannot commit right now (storage failure or shutting down); retry elsewhere or later.' },
+  // HTTP requests (the API layer).
+  unsupported_media_type: { status: 415, text: 'The request body must be application/json.' },
+  payload_too_large: { status: 413, text: 'The request body exceeds the maximum request size.' },
+  invalid_json: { status: 400, text: 'The request body is not valid JSON.' },
+  idempotency_key_mismatch: { status: 400, text: 'The Idempotency-Key header differs from the proposal idem_key.' },
+  invalid_query: { status: 400, text: 'A query parameter is missing, unknown or out of range (e.g. an unknown projection).' },
+  not_found: { status: 404, text: 'No such resource.' },
+  internal_error: { status: 500, text: 'A bug: the replica logged it. The request may be retried.' },
   // Transition-specific semantics.
   precondition_failed: { status: 400, text: "The transition's own precondition on the state does not hold." },
 } as const satisfies Record<string, { status: number; text: string }>;

@@ -1,0 +1,43 @@
+// POST /transition: the proposal contract over HTTP (docs/api.md).
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { httpStatusOf } from '../core/reason-codes.ts';
+import type { Replica } from '../node/replica.ts';
+import { problem } from './problem.ts';
+
+export const MAX_REQUEST_BYTES = 512 * 1024;
+
+export async function postTransition(c: Context, replica: Replica): Promise<Response> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) return problem(c, 'unsupported_media_type', [`Content-Type is ${type || 'missing'}; send application/json`]);
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > MAX_REQUEST_BYTES) return problem(c, 'payload_too_large', [`the body is ${declared} bytes; the maximum is ${MAX_REQUEST_BYTES}`]);
+  const text = await c.req.text();
+  if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) return problem(c, 'payload_too_large', [`the body exceeds ${MAX_REQUEST_BYTES} bytes`]);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    return problem(c, 'invalid_json', [(e as Error).message]);
+  }
+  const header = c.req.header('idempotency-key');
+  const idem = (body as { idem_key?: unknown } | null)?.idem_key;
+  if (header !== undefined && header !== idem) {
+    return problem(c, 'idempotency_key_mismatch', [`Idempotency-Key ${JSON.stringify(header)} differs from idem_key ${JSON.stringify(idem)}`]);
+  }
+
+  const admission = await replica.submit(body);
+  if (admission.kind === 'refused') return problem(c, admission.code, admission.reasons);
+  const o = admission.outcome;
+  if (o.status === 'rejected') {
+    return c.json(
+      // current_state_hash is the HEAD the proposal was checked against (admitted writes included).
+      { reason: o.code, failing_guard: o.failing_guard, reasons: o.reasons, current_state_hash: o.state_post_hash, decision_record: admission.decision },
+      httpStatusOf(o.code!) as ContentfulStatusCode,
+    );
+  }
+  return c.json(
+    { index: o.index, hlc: o.hlc, state_post_hash: o.state_post_hash, decision_record_id: o.decision_record_id, duplicate: o.duplicate, status: o.status, code: o.code, reasons: o.reasons },
+    202,
+  );
+}

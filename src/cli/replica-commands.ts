@@ -1,0 +1,137 @@
+// `swoosh init` and `swoosh serve`: make a data directory with a genesis and keys, and run a replica on it.
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { digestJson } from '../core/digest.ts';
+import { DEFAULT_DEDUPE_RETENTION_MS, genesisState, parseGenesis, type Genesis } from '../core/genesis.ts';
+import { formatHlc } from '../core/hlc.ts';
+import { stateHash } from '../core/state-hash.ts';
+import type { RoleName } from '../generated/statechart.ts';
+import { startHttpServer } from '../api/http-server.ts';
+import { createLogger } from '../node/logger.ts';
+import { CorruptLogError } from '../node/recovery.ts';
+import { NoGenesisError, Replica } from '../node/replica.ts';
+import { generateKeyFile } from '../sdk/proposal-signer.ts';
+import { genesisFile, keysDir, storeDir } from '../storage/data-dir.ts';
+import { ReplicaStore } from '../storage/replica-store.ts';
+import { intOption, printJson, UsageError } from './cli-io.ts';
+
+/** The identities `swoosh init` creates: an operator who can also administer and release, and one key per other role. */
+const INITIAL_KEYS: readonly { name: string; roles: RoleName[] }[] = [
+  { name: 'operator', roles: ['operator', 'admin', 'human_operator'] },
+  { name: 'license-adapter', roles: ['license_adapter'] },
+  { name: 'ingestion-worker', roles: ['ingestion_worker'] },
+  { name: 'council-agent', roles: ['council_agent'] },
+  { name: 'voter-1', roles: ['council_voter'] },
+  { name: 'voter-2', roles: ['council_voter'] },
+  { name: 'voter-3', roles: ['council_voter'] },
+  { name: 'environment-agent', roles: ['environment_agent'] },
+  { name: 'executor', roles: ['executor'] },
+  { name: 'reviewer-1', roles: ['reviewer'] },
+  { name: 'reviewer-2', roles: ['reviewer'] },
+  { name: 'window-adapter', roles: ['window_adapter'] },
+  { name: 'mcp-adapter', roles: ['mcp_adapter'] },
+  { name: 'policy-engine', roles: ['policy_engine'] },
+];
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw e;
+  }
+}
+
+export async function initCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { data: { type: 'string' }, project: { type: 'string' } } });
+  if (values.data === undefined) throw new UsageError('usage: swoosh init --data DIR [--project NAME]');
+  const dir = values.data;
+  if (!(await isEmptyOrMissing(dir))) throw new UsageError(`${dir} is not empty; init only writes to a new or empty directory`);
+  await mkdir(keysDir(dir), { recursive: true, mode: 0o700 });
+  const keys: Record<string, string> = {};
+  const identities: { signer: string; roles: RoleName[]; label: string }[] = [];
+  for (const k of INITIAL_KEYS) {
+    const key = generateKeyFile();
+    const path = join(keysDir(dir), `${k.name}.key`);
+    await writeFile(path, JSON.stringify(key, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    keys[k.name] = path;
+    identities.push({ signer: key.signer, roles: k.roles, label: k.name });
+  }
+  const candidate: Genesis = {
+    genesis_version: 1,
+    project: values.project ?? 'swoosh',
+    created_at: formatHlc({ ms: Date.now(), logical: 0 }),
+    identities,
+    schedule: { version: 1, phases: { plan: ['plan'], execute: ['work'], review: ['review', 'reverb'] }, tidal: { amplitude_permille: 500, period_beats: 240, phase_offset_beats: 0 } },
+    policy: { version: 1, rules: [], redact_fields: ['comment'] },
+    license: { grace_ms: 24 * 3_600_000 },
+    quorum: { min_votes: 2, approvals_threshold: 2 },
+    mcp: { freshness_ms: 300_000 },
+    dedupe: { retention_ms: DEFAULT_DEDUPE_RETENTION_MS },
+  };
+  const parsed = parseGenesis(candidate);
+  if (!parsed.ok) throw new Error(`generated genesis is invalid: ${parsed.reasons.join('; ')}`);
+  await writeFile(genesisFile(dir), JSON.stringify(parsed.genesis, null, 2) + '\n');
+  const store = await ReplicaStore.open(storeDir(dir));
+  await store.writeGenesis(parsed.genesis);
+  await store.close();
+  printJson({ data: dir, project: parsed.genesis.project, genesis_hash: digestJson(parsed.genesis), state_hash: stateHash(genesisState(parsed.genesis)), operator_key: keys['operator'], keys });
+  return 0;
+}
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'node-id': { type: 'string' },
+      'snapshot-every': { type: 'string' },
+      'max-batch': { type: 'string' },
+      'batch-delay-ms': { type: 'string' },
+      'record-max-bytes': { type: 'string' },
+      'record-warn-bytes': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  if (values.data === undefined) throw new UsageError('usage: swoosh serve --data DIR --port P [--host 127.0.0.1] [--snapshot-every N] [--max-batch N] [--batch-delay-ms MS]');
+  const port = intOption(values.port, 'port', 7070);
+  const host = values.host ?? '127.0.0.1';
+  const logger = createLogger({ level: values['log-level'] ?? 'info', name: values['node-id'] ?? 'swoosh-1' });
+  let replica: Replica;
+  try {
+    replica = await Replica.open({
+      dataDir: values.data,
+      nodeId: values['node-id'],
+      snapshotEvery: values['snapshot-every'] === undefined ? undefined : intOption(values['snapshot-every'], 'snapshot-every'),
+      maxBatch: values['max-batch'] === undefined ? undefined : intOption(values['max-batch'], 'max-batch'),
+      batchDelayMs: values['batch-delay-ms'] === undefined ? undefined : intOption(values['batch-delay-ms'], 'batch-delay-ms'),
+      recordMaxBytes: values['record-max-bytes'] === undefined ? undefined : intOption(values['record-max-bytes'], 'record-max-bytes'),
+      recordWarnBytes: values['record-warn-bytes'] === undefined ? undefined : intOption(values['record-warn-bytes'], 'record-warn-bytes'),
+      logger,
+    });
+  } catch (e) {
+    if (e instanceof NoGenesisError) throw new UsageError(e.message);
+    if (e instanceof CorruptLogError) {
+      logger.fatal({ event: 'wal_corrupt', index: e.index, detail: e.detail }, e.message);
+      process.stderr.write(`swoosh serve: ${e.message}\nThe replica will not serve. Inspect with: swoosh doctor --data ${values.data}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const server = await startHttpServer(replica, host, port);
+  logger.info({ event: 'listening', url: server.url, state_hash: replica.head().hash, index: replica.head().index }, `listening on ${server.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ event: 'stopping', signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await server.close();
+  await replica.close();
+  return 0;
+}

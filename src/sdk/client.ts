@@ -1,0 +1,78 @@
+// A small SWOOSH client: read HEAD, stamp with an HLC, sign, POST, and retry when the state moved on.
+import type { Json } from '../core/canonical-json.ts';
+import { formatHlc, hlcReceive, hlcSend, parseHlc, type Hlc } from '../core/hlc.ts';
+import type { Proposal } from '../core/proposal.ts';
+import { signProposal } from './proposal-signer.ts';
+
+export interface ProposeRequest {
+  readonly url: string;
+  readonly secretKey: Uint8Array;
+  readonly transition: string;
+  readonly inputs: Json;
+  readonly windowId?: string | null;
+  readonly evidence: readonly string[];
+  /** Reused across retries: a stale rejection records nothing, so the same key is safe. */
+  readonly idemKey: string;
+  readonly maxAttempts?: number;
+}
+
+export interface ProposeResult {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly attempts: number;
+  readonly proposal: Proposal;
+}
+
+/** Client-side HLC: physical time from this machine, merged with every HLC the server reports. */
+export class ClientClock {
+  private hlc: Hlc = { ms: 0, logical: 0 };
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  observe(text: string | null): void {
+    const remote = text === null ? null : parseHlc(text);
+    if (remote === null || !remote.ok) return;
+    const r = hlcReceive(this.hlc, remote.value, this.now());
+    if (r.ok) this.hlc = r.value;
+  }
+
+  tick(): string {
+    const r = hlcSend(this.hlc, this.now());
+    if (!r.ok) throw new Error(r.detail);
+    this.hlc = r.value;
+    return formatHlc(this.hlc);
+  }
+}
+
+async function json(res: Response): Promise<Record<string, unknown>> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { reason: 'invalid_json', reasons: [`HTTP ${res.status}: ${text.slice(0, 200)}`] };
+  }
+}
+
+export async function propose(req: ProposeRequest, clock = new ClientClock()): Promise<ProposeResult> {
+  const base = req.url.replace(/\/+$/, '');
+  const max = req.maxAttempts ?? 6;
+  let last: ProposeResult | null = null;
+  for (let attempt = 1; attempt <= max; attempt++) {
+    const head = await fetch(`${base}/state?projection=hlc_last`);
+    if (!head.ok) throw new Error(`GET ${base}/state: HTTP ${head.status}`);
+    const h = (await head.json()) as { hash: string; hlc: string | null };
+    clock.observe(h.hlc);
+    const proposal = signProposal(
+      { current_state_hash: h.hash as Proposal['current_state_hash'], transition: req.transition, idem_key: req.idemKey, hlc: clock.tick(), window_id: req.windowId ?? null, evidence: [...req.evidence], inputs: req.inputs },
+      req.secretKey,
+    );
+    const res = await fetch(`${base}/transition`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': req.idemKey }, body: JSON.stringify(proposal) });
+    const body = await json(res);
+    last = { status: res.status, body, attempts: attempt, proposal };
+    const retriable = (res.status === 400 && body['reason'] === 'stale_state_hash') || res.status === 503;
+    if (!retriable) return last;
+    // Back off with jitter: concurrent writers contend for the same HEAD.
+    await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random())));
+  }
+  return last!;
+}
