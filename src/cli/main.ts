@@ -1,6 +1,7 @@
 // The swoosh command line: subcommand dispatch, usage, and exit codes (0 ok, 1 check failed, 2 usage error).
 import { benchCommand } from './bench-command.ts';
 import { keygenCommand, signCommand } from './key-commands.ts';
+import { doctorCommand } from './doctor-command.ts';
 import { proposeCommand } from './propose-command.ts';
 import { initCommand, serveCommand } from './replica-commands.ts';
 import { UsageError } from './cli-io.ts';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   init: { run: initCommand, help: 'init --data DIR [--project NAME]         new data directory: genesis, one key per role, empty WAL' },
   serve: { run: serveCommand, help: 'serve --data DIR --port P [--host H]     run a replica: recover from disk, serve the HTTP API' },
   propose: { run: proposeCommand, help: 'propose --key F --url U --transition T --inputs JSON  sign and send; retries on a stale hash' },
+  doctor: { run: doctorCommand, help: 'doctor --data DIR                        rebuild from snapshot+WAL and genesis+WAL; diff with live' },
   keygen: { run: keygenCommand, help: 'keygen --out FILE                        write a new Ed25519 key file (mode 0600)' },
   sign: { run: signCommand, help: 'sign --key FILE --proposal FILE          fill signer and inputs_hash, sign, print the proposal' },
   workload: { run: workloadCommand, help: 'workload --seed S --count N --out FILE   write a seeded stream of signed proposals (JSONL)' },

@@ -83,6 +83,12 @@ export class ReplicaStore {
     return null;
   }
 
+  /** The highest index with a decision record: the last state the replica acknowledged. */
+  async lastDecisionIndex(): Promise<number> {
+    for await (const key of this.db.keys({ gte: KEYS.decision, lt: prefixEnd(KEYS.decision), reverse: true, limit: 1 })) return indexOfKey(KEYS.decision, key);
+    return 0;
+  }
+
   async readDecision(index: number): Promise<DecisionEntryRecord | null> {
     const raw = await this.db.get(indexKey(KEYS.decision, index));
     if (raw === undefined) return null;
