@@ -9,7 +9,7 @@ import { eligibleVoters, requiredQuorum } from '../core/guards/quorum-certificat
 import { formatHlc, hlcReceive, hlcSend, parseHlc, type Hlc } from '../core/hlc.ts';
 import { Prng } from '../core/prng.ts';
 import type { Proposal } from '../core/proposal.ts';
-import { reduce, type LogEntry } from '../core/reducer.ts';
+import { reduce, type LogEntry, type ReduceResult } from '../core/reducer.ts';
 import type { StateDocument, WindowFact } from '../core/state.ts';
 import { stateHash } from '../core/state-hash.ts';
 import { makeCast, startMs, workloadGenesis, type Actor, type Cast } from './cast.ts';
@@ -36,8 +36,12 @@ interface Intent {
 const PHASE_MS = 20_000;
 const CYCLE = ['plan', 'execute', 'review'] as const;
 
-/** Mutable generator context; the state itself only ever changes through reduce(). */
-class Generator {
+/**
+ * The workload's actors and their model of the state (which only ever changes through reduce()). Offline,
+ * `step()` stamps entries itself; against a real replica, `next()` gives a proposal, the replica stamps and
+ * decides it, and `absorb()` applies the same entry here so the two can be compared step by step.
+ */
+export class WorkloadModel {
   readonly rng: Prng;
   readonly cast: Cast;
   readonly genesis: Genesis;
@@ -107,15 +111,20 @@ class Generator {
     const remote = typeof p?.hlc === 'string' ? parseHlc(p.hlc) : null;
     const r = remote !== null && remote.ok ? hlcReceive(this.leader, remote.value, this.now) : hlcSend(this.leader, this.now);
     if (r.ok) this.leader = r.value;
-    const entry: WorkloadEntry = { index: this.entries.length + 1, stamp: formatHlc(this.leader), proposal, ...(expect !== undefined ? { expect } : {}) };
+    this.absorb({ index: this.entries.length + 1, stamp: formatHlc(this.leader), proposal, ...(expect !== undefined ? { expect } : {}) });
+  }
+
+  /** Applies an entry (stamped here or by a real replica) to the model, keeping HEAD current. */
+  absorb(entry: WorkloadEntry): ReduceResult {
     this.entries.push(entry);
     const before = stateHash(this.state);
     const result = reduce(this.state, entry);
     if (result.outcome.status !== 'rejected' && !result.outcome.duplicate) {
-      this.accepted.push(proposal as Proposal);
+      this.accepted.push(entry.proposal as Proposal);
       this.hashes.push(before);
     }
     this.state = result.state;
+    return result;
   }
 
   // ------------------------------------------------------------------ time and windows
@@ -474,15 +483,22 @@ class Generator {
     }
   }
 
-  step(hostilePermille: number): void {
+  /** The next proposal an honest actor or a hostile client sends, after simulated time moves on. */
+  next(hostilePermille: number): { proposal: unknown; expect?: string } {
     this.now += this.rng.int(20, 1500);
     if (this.rng.chance(hostilePermille)) {
       const h = this.hostile();
-      if (h !== null) return this.submit(h.proposal, h.expect);
+      if (h !== null) return h;
     }
-    this.submit(this.build(this.intent()));
+    return { proposal: this.build(this.intent()) };
+  }
+
+  step(hostilePermille: number): void {
+    const n = this.next(hostilePermille);
+    this.submit(n.proposal, n.expect);
   }
 }
+
 
 export interface WorkloadOptions {
   readonly seed: number;
@@ -492,7 +508,7 @@ export interface WorkloadOptions {
 }
 
 export function generateWorkload(options: WorkloadOptions): Workload {
-  const g = new Generator(options.seed);
+  const g = new WorkloadModel(options.seed);
   while (g.entries.length < options.count) g.step(options.hostilePermille ?? 150);
   return { seed: options.seed, genesis: g.genesis, entries: g.entries };
 }
