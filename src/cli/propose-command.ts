@@ -44,7 +44,7 @@ export async function proposeCommand(argv: string[]): Promise<number> {
     windowId: values['window-id'] ?? null,
     evidence: values.evidence ?? [`ucxl://swoosh-cli:proposer@cli:${values.transition}/*^/propose`],
     idemKey: values['idem-key'] ?? `cli:${values.transition}:${randomUUID()}`,
-    maxAttempts: intOption(values.attempts, 'attempts', 6),
+    maxAttempts: intOption(values.attempts, 'attempts', 20),
   }).catch((e: Error) => {
     throw new UsageError(`cannot reach ${url}: ${e.message}`);
   });

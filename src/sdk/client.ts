@@ -53,25 +53,39 @@ async function json(res: Response): Promise<Record<string, unknown>> {
   }
 }
 
+/** Retry at once on these: the body says what changed (HEAD, or the server's newer HLC). */
+const CONTENTION = new Set(['stale_state_hash', 'hlc_time_travel']);
+
 export async function propose(req: ProposeRequest, clock = new ClientClock()): Promise<ProposeResult> {
   const base = req.url.replace(/\/+$/, '');
-  const max = req.maxAttempts ?? 6;
+  const max = req.maxAttempts ?? 20;
+  let headHash: string | null = null;
   let last: ProposeResult | null = null;
   for (let attempt = 1; attempt <= max; attempt++) {
-    const head = await fetch(`${base}/state?projection=hlc_last`);
-    if (!head.ok) throw new Error(`GET ${base}/state: HTTP ${head.status}`);
-    const h = (await head.json()) as { hash: string; hlc: string | null };
-    clock.observe(h.hlc);
+    if (headHash === null) {
+      const head = await fetch(`${base}/state?projection=hlc_last`);
+      if (!head.ok) throw new Error(`GET ${base}/state: HTTP ${head.status}`);
+      const h = (await head.json()) as { hash: string; hlc: string | null };
+      clock.observe(h.hlc);
+      headHash = h.hash;
+    }
     const proposal = signProposal(
-      { current_state_hash: h.hash as Proposal['current_state_hash'], transition: req.transition, idem_key: req.idemKey, hlc: clock.tick(), window_id: req.windowId ?? null, evidence: [...req.evidence], inputs: req.inputs },
+      { current_state_hash: headHash as Proposal['current_state_hash'], transition: req.transition, idem_key: req.idemKey, hlc: clock.tick(), window_id: req.windowId ?? null, evidence: [...req.evidence], inputs: req.inputs },
       req.secretKey,
     );
     const res = await fetch(`${base}/transition`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': req.idemKey }, body: JSON.stringify(proposal) });
     const body = await json(res);
     last = { status: res.status, body, attempts: attempt, proposal };
-    const retriable = (res.status === 400 && body['reason'] === 'stale_state_hash') || res.status === 503;
-    if (!retriable) return last;
-    // Back off with jitter: concurrent writers contend for the same HEAD.
+    const reason = body['reason'];
+    if (res.status === 400 && typeof reason === 'string' && CONTENTION.has(reason)) {
+      // A rejection carries the HEAD it was checked against and the replica's stamp: retry against those.
+      clock.observe((body['decision_record'] as { stamp?: string } | null)?.stamp ?? null);
+      headHash = typeof body['current_state_hash'] === 'string' ? body['current_state_hash'] : null;
+      if (attempt % 5 === 0) await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      continue;
+    }
+    if (res.status !== 503) return last;
+    headHash = null;
     await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random())));
   }
   return last!;
