@@ -8,7 +8,7 @@ import type { TestClock } from './replica-harness.ts';
 
 let seq = 0;
 
-export function verdictProposal(replica: Replica, clock: TestClock, head = replica.head().hash): Proposal {
+export function verdictProposal(replica: Replica, clock: TestClock, head = replica.head().hash, hlc = formatHlc({ ms: clock.ms, logical: 0 })): Proposal {
   const inputs = { verdict: 'valid', verdict_hash: digestJson({ n: ++seq }), valid_until: formatHlc({ ms: clock.ms + 1e9, logical: 0 }), grace_ms: 1000 };
   return keys.lic.signProposal({
     current_state_hash: head as Proposal['current_state_hash'],
@@ -16,7 +16,7 @@ export function verdictProposal(replica: Replica, clock: TestClock, head = repli
     inputs_hash: digestJson(inputs),
     signer: keys.lic.signer,
     idem_key: `drv:${seq}`,
-    hlc: formatHlc({ ms: clock.ms, logical: 0 }),
+    hlc,
     window_id: null,
     evidence: ['ucxl://kaching:license_adapter@test:license/*^/verdict'],
     inputs,
