@@ -27,7 +27,8 @@ test(`a seeded workload gets the same outcome from the replica as from the model
       const o = a.outcome;
       // The model applies the entry the replica stamped; a duplicate never reaches the stamp check's concern.
       const last = model.state.hlc_last === null ? null : parseHlc(model.state.hlc_last);
-      const stamp = o.duplicate && last !== null && last.ok ? formatHlc((hlcSend(last.value, clock.ms) as { value: never }).value) : o.hlc;
+      const fresh = o.duplicate && last !== null && last.ok ? hlcSend(last.value, clock.ms) : null;
+      const stamp = fresh !== null && fresh.ok ? formatHlc(fresh.value) : o.hlc;
       const mine = model.absorb({ index: o.index, stamp, proposal: next.proposal, ...(next.expect !== undefined ? { expect: next.expect } : {}) });
       assert.deepEqual([mine.outcome.status, mine.outcome.code, mine.outcome.duplicate], [o.status, o.code, o.duplicate], `step ${i} (seed ${seed}): model and replica disagree: ${o.reasons.join('; ')}`);
       if (next.expect !== undefined) assert.equal(o.duplicate ? 'duplicate' : o.code, next.expect, `step ${i} (seed ${seed})`);
