@@ -123,6 +123,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const server = await startHttpServer(replica, host, port);
   logger.info({ event: 'listening', url: server.url, state_hash: replica.head().hash, index: replica.head().index }, `listening on ${server.url}`);
+  // Always say where we listen, whatever the log level (stdout carries only JSON logs).
+  process.stderr.write(`swoosh serve: listening on ${server.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ event: 'stopping', signal }, 'stopping');
