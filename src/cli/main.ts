@@ -3,13 +3,14 @@ import { benchCommand } from './bench-command.ts';
 import { keygenCommand, signCommand } from './key-commands.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { proposeCommand } from './propose-command.ts';
-import { initCommand, serveCommand } from './replica-commands.ts';
+import { initCommand, serveCommand, startCommand } from './replica-commands.ts';
 import { UsageError } from './cli-io.ts';
 import { demoCommand, replayCommand, workloadCommand } from './stream-commands.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   bench: { run: benchCommand, help: 'bench [--count N]                        reducer throughput and hashing cost vs dedupe size' },
   demo: { run: demoCommand, help: 'demo [--seed S] [--count N]              generate a workload, replay it twice, print state hashes' },
+  start: { run: startCommand, help: 'start [--data DIR] [--port 7070]         init DIR on first use (default .swoosh/data), then serve it' },
   init: { run: initCommand, help: 'init --data DIR [--project NAME]         new data directory: genesis, one key per role, empty WAL' },
   serve: { run: serveCommand, help: 'serve --data DIR --port P [--host H]     run a replica: recover from disk, serve the HTTP API' },
   propose: { run: proposeCommand, help: 'propose --key F --url U --transition T --inputs JSON  sign and send; retries on a stale hash' },

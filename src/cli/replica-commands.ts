@@ -137,3 +137,39 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await replica.close();
   return 0;
 }
+
+/** `swoosh start` (npm start): the newcomer's path. Initializes DIR on first use, then serves it. */
+export async function startCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { data: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } } });
+  const dir = values.data ?? '.swoosh/data';
+  const port = String(intOption(values.port, 'port', 7070));
+  const host = values.host ?? '127.0.0.1';
+  if (await isEmptyOrMissing(dir)) {
+    process.stderr.write(`swoosh start: initializing ${dir} (genesis and one key per role in ${keysDir(dir)})\n`);
+    const code = await captureStdout(() => initCommand(['--data', dir]));
+    if (code !== 0) return code;
+  }
+  const url = `http://${host}:${port}`;
+  process.stderr.write(
+    [
+      `swoosh start: serving ${dir} on ${url} (Ctrl-C stops it)`,
+      'Try, from another terminal:',
+      `  node bin/swoosh.mjs propose --url ${url} --key ${join(keysDir(dir), 'operator.key')} --transition Boot_ConfigOk --inputs '{"config_hash":"sha256-${'0'.repeat(64)}"}'`,
+      `  curl -s '${url}/state?projection=configuration,boot'`,
+      `  curl -s ${url}/decisions`,
+      '',
+    ].join('\n'),
+  );
+  return serveCommand(['--data', dir, '--port', port, '--host', host, '--log-level', 'warn']);
+}
+
+async function captureStdout(f: () => Promise<number>): Promise<number> {
+  // init prints a JSON summary meant for scripts; under `start` the human lines above say the same.
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await f();
+  } finally {
+    process.stdout.write = write;
+  }
+}
