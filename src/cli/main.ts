@@ -8,7 +8,7 @@ import { UsageError } from './cli-io.ts';
 import { demoCommand, replayCommand, workloadCommand } from './stream-commands.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
-  bench: { run: benchCommand, help: 'bench [--count N]                        reducer throughput and hashing cost vs dedupe size' },
+  bench: { run: benchCommand, help: 'bench [--replicas 1] [--concurrency 1,16,64] [--count N]  core reducer, or a real replica under load' },
   demo: { run: demoCommand, help: 'demo [--seed S] [--count N]              generate a workload, replay it twice, print state hashes' },
   start: { run: startCommand, help: 'start [--data DIR] [--port 7070]         init DIR on first use (default .swoosh/data), then serve it' },
   init: { run: initCommand, help: 'init --data DIR [--project NAME]         new data directory: genesis, one key per role, empty WAL' },
