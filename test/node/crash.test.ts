@@ -48,6 +48,8 @@ test(`kill -9 at random moments under load loses no acknowledged transition ${se
           try {
             const r = await propose({ url: server.url, secretKey: key.secret, transition: 'License_RecordVerdict', inputs, evidence: ['ucxl://kaching:license_adapter@crash:license/*^/verdict'], idemKey });
             if (r.status === 202) acked.set(idemKey, r.body['index'] as number);
+            // Out of retries under contention: definitely not written, which is allowed.
+            else if (r.status === 400 && ['stale_state_hash', 'hlc_time_travel'].includes(String(r.body['reason']))) continue;
             else assert.fail(`unexpected ${r.status} ${JSON.stringify(r.body)}`);
           } catch (e) {
             if ((e as Error).message.startsWith('unexpected')) throw e;
