@@ -18,7 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   keygen: { run: keygenCommand, help: 'keygen --out FILE                        write a new Ed25519 key file (mode 0600)' },
   sign: { run: signCommand, help: 'sign --key FILE --proposal FILE          fill signer and inputs_hash, sign, print the proposal' },
   workload: { run: workloadCommand, help: 'workload --seed S --count N --out FILE   write a seeded stream of signed proposals (JSONL)' },
-  replay: { run: replayCommand, help: 'replay --input FILE [--expect F | --against F] [--hashes] [--trust-signatures]\n                                           replay a stream (signatures verified); report hashes, rejections, invariants' },
+  replay: { run: replayCommand, help: 'replay (--input FILE | --data DIR) [--expect F | --against F] [--hashes] [--trust-signatures]\n                                           replay a stream (signatures verified); report hashes, rejections, invariants' },
 };
 
 function usage(): string {

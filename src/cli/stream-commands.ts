@@ -5,6 +5,7 @@ import { STATECHART_HASH } from '../generated/statechart.ts';
 import { activePaths } from '../core/configuration.ts';
 import { stateToJson, diffJson } from '../core/state-json.ts';
 import { stateHash } from '../core/state-hash.ts';
+import { readWalAsStream, WalReadError } from '../node/wal-stream.ts';
 import { replayStream } from '../replay/replay-stream.ts';
 import { generateWorkload } from '../workload/generator.ts';
 import { readStream, STREAM_TYPE, StreamFormatError, writeStream, type Stream } from '../workload/workload-file.ts';
@@ -17,6 +18,16 @@ async function loadStream(path: string): Promise<Stream> {
     if (e instanceof StreamFormatError) throw new UsageError(e.message);
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== undefined) throw new UsageError(`cannot read ${path}: ${code}`);
+    throw e;
+  }
+}
+
+async function loadWal(dir: string): Promise<Stream> {
+  try {
+    return await readWalAsStream(dir);
+  } catch (e) {
+    if (e instanceof WalReadError) throw new UsageError(e.message);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${dir} is not a SWOOSH data directory (no db/)`);
     throw e;
   }
 }
@@ -69,6 +80,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       input: { type: 'string' },
+      data: { type: 'string' },
       expect: { type: 'string' },
       against: { type: 'string' },
       hashes: { type: 'boolean' },
@@ -76,13 +88,15 @@ export async function replayCommand(argv: string[]): Promise<number> {
       'trust-signatures': { type: 'boolean' },
     },
   });
-  if (values.input === undefined) throw new UsageError('usage: swoosh replay --input FILE.jsonl [--expect HASHES.json | --against OTHER.jsonl] [--hashes] [--verify-signatures | --trust-signatures]');
-  const stream = await loadStream(values.input);
+  if ((values.input === undefined) === (values.data === undefined)) {
+    throw new UsageError('usage: swoosh replay (--input FILE.jsonl | --data DIR) [--expect HASHES.json | --against OTHER.jsonl] [--hashes] [--verify-signatures | --trust-signatures]');
+  }
+  const stream = values.input !== undefined ? await loadStream(values.input) : await loadWal(values.data!);
   // Streams are untrusted input, so signatures are verified unless the caller vouches for the log.
   if (values['verify-signatures'] === true && values['trust-signatures'] === true) throw new UsageError('--verify-signatures and --trust-signatures contradict each other');
   const options = { verifySignatures: values['trust-signatures'] !== true };
   const run = replayStream(stream.header.genesis, stream.entries, options);
-  const out: Record<string, unknown> = { input: values.input, statechart_hash: STATECHART_HASH, ...run.report };
+  const out: Record<string, unknown> = { input: values.input ?? values.data, statechart_hash: STATECHART_HASH, ...run.report };
   if (values.hashes === true) out['state_post_hashes'] = run.postHashes;
 
   let diverged = false;

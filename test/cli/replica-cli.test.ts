@@ -52,6 +52,12 @@ test('serve + propose: a signed transition gets 202 and is logged with hashes, h
   const doctor = swooshSync('doctor', '--data', dir);
   assert.equal(doctor.code, 0, doctor.stdout);
   assert.match(doctor.stderr, /doctor: healthy/);
+  // The whole WAL re-verified from genesis: every signature, the same final hash the replica served.
+  const replay = swooshSync('replay', '--data', dir, '--verify-signatures');
+  assert.equal(replay.code, 0, replay.stderr);
+  const report = JSON.parse(replay.stdout) as { entries: number; accepted: number; rejected: number; final_state_hash: string };
+  assert.deepEqual([report.entries, report.accepted, report.rejected], [2, 2, 0]);
+  assert.equal(report.final_state_hash, (JSON.parse(doctor.stdout) as { live: { state_hash: string } }).live.state_hash);
 });
 
 test('serve refuses a WAL corrupt mid-log, naming the index; doctor exits 1', async () => {
