@@ -1,0 +1,67 @@
+// The simulated network: delays, drops, duplicates and reordering, plus (asymmetric) partitions, from one PRNG.
+import type { Prng } from '../core/prng.ts';
+import type { Message, NodeId } from '../raft/types.ts';
+
+export interface NetworkFaults {
+  /** Permille of messages dropped, duplicated. */
+  readonly dropPermille: number;
+  readonly duplicatePermille: number;
+  /** Delivery delay in rounds is uniform in [1, maxDelay]: a spread of delays reorders messages. */
+  readonly maxDelay: number;
+}
+
+interface InFlight {
+  readonly at: number;
+  readonly seq: number;
+  readonly m: Message;
+}
+
+export class SimNetwork {
+  private queue: InFlight[] = [];
+  private seq = 0;
+  /** Directed cuts: "a>b" means a's messages to b are lost. */
+  private cuts = new Set<string>();
+
+  constructor(
+    private readonly rng: Prng,
+    public faults: NetworkFaults,
+  ) {}
+
+  send(now: number, m: Message): void {
+    if (this.rng.chance(this.faults.dropPermille)) return;
+    const copies = this.rng.chance(this.faults.duplicatePermille) ? 2 : 1;
+    for (let i = 0; i < copies; i++) this.queue.push({ at: now + this.rng.int(1, Math.max(1, this.faults.maxDelay)), seq: this.seq++, m });
+  }
+
+  /** Messages due by `now`, in delivery order; those crossing a cut at delivery time are lost. */
+  due(now: number): Message[] {
+    const ready = this.queue.filter((f) => f.at <= now).sort((a, b) => a.at - b.at || a.seq - b.seq);
+    this.queue = this.queue.filter((f) => f.at > now);
+    return ready.filter((f) => !this.cuts.has(`${f.m.from}>${f.m.to}`)).map((f) => f.m);
+  }
+
+  cut(from: NodeId, to: NodeId): void {
+    this.cuts.add(`${from}>${to}`);
+  }
+
+  /** Splits the cluster into two sides that cannot talk (both directions). */
+  partition(a: readonly NodeId[], b: readonly NodeId[]): void {
+    for (const x of a) for (const y of b) {
+      this.cut(x, y);
+      this.cut(y, x);
+    }
+  }
+
+  heal(): void {
+    this.cuts.clear();
+  }
+
+  get partitioned(): boolean {
+    return this.cuts.size > 0;
+  }
+
+  /** Drops everything addressed to or from a crashed replica's connections. */
+  dropFor(id: NodeId): void {
+    this.queue = this.queue.filter((f) => f.m.to !== id);
+  }
+}
