@@ -326,6 +326,9 @@ export class Raft {
       case 'heartbeat-resp': {
         pr.recentActive = true;
         pr.probeSent = false;
+        // Appends in a full window may all have been lost: the follower is alive, so let one more through
+        // (etcd does the same); otherwise a follower whose appends were dropped is never sent to again.
+        if (pr.state === 'replicate' && pr.isPaused()) pr.inflights.shift();
         if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
         if (m.context !== undefined) this.ackRead(m.context, m.from);
         return true;

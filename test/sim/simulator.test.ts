@@ -24,3 +24,11 @@ test('the same seed reproduces the same run exactly', () => {
   const b = runSimulation(4242, 400);
   assert.deepEqual(a, b);
 });
+
+test('regression: seeds 73, 226 and 257 once left a follower stuck behind a full in-flight window after healing', () => {
+  for (const seed of [73, 226, 257]) {
+    const r = runSimulation(seed, 800);
+    assert.deepEqual(r.violations, [], `seed ${seed}: npm run sim -- --seed ${seed} --steps 800`);
+    assert.ok(r.converged);
+  }
+});
