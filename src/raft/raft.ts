@@ -139,7 +139,8 @@ export class Raft {
     this.reset(this.term);
     this.lead = this.id;
     this.role = 'leader';
-    for (const pr of this.progress.values()) if (pr.id !== this.id) pr.becomeProbe();
+    // reset() left every follower in probe state with next = lastIndex + 1 (§5.3: "initializes all nextIndex
+    // values to the index just after the last one in its log").
     // Conservatively treat any unapplied entry as a possible conf change.
     this.pendingConfIndex = this.log.lastIndex();
     // An entry of the new term lets earlier-term entries commit (§5.4.2) and read-index start.
