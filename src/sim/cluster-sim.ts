@@ -196,7 +196,8 @@ export function runSimulation(seed: number, steps: number): SimReport {
       // Clock skew: replicas tick at slightly different rates.
       if (r.alive && rng.chance(withFaults ? 850 : 1000)) r.node!.tick();
     }
-    if (rng.chance(params.proposePermille)) propose();
+    // Client load runs during the fault phase; the liveness phase only proposes its one final entry.
+    if (withFaults && rng.chance(params.proposePermille)) propose();
     for (const m of net.due(round)) replicas.get(m.to)?.node?.step(m);
     for (const r of replicas.values()) r.process(round, net, params.syncDelayMax, onApply);
     checkRound();
@@ -209,13 +210,19 @@ export function runSimulation(seed: number, steps: number): SimReport {
   net.heal();
   net.faults = { dropPermille: 0, duplicatePermille: 0, maxDelay: 1 };
   for (const r of replicas.values()) if (!r.alive) r.start();
-  const finalKey = `sim:${seed}:final`;
+  // Like a real client, retry the final proposal if the leader that took it lost office before committing it.
+  let attempt = 0;
+  let finalKey = `sim:${seed}:final:0`;
+  let proposedAt = -1;
   let converged = false;
   for (let i = 0; i < LIVENESS_ROUNDS && violations.length === 0; i++) {
     oneRound(false);
-    const leader = [...replicas.values()].find((r) => r.node?.raft.role === 'leader');
-    // Propose the final entry (again) until one is accepted into a leader's log.
-    if (!ops.has(finalKey) && leader !== undefined) propose(finalKey);
+    const op = ops.get(finalKey);
+    if (op === undefined || (op.acked === null && round - proposedAt > 100)) {
+      if (op !== undefined) finalKey = `sim:${seed}:final:${++attempt}`;
+      propose(finalKey);
+      if (ops.has(finalKey)) proposedAt = round;
+    }
     const applied = [...replicas.values()].map((r) => r.node?.raft.log.applied ?? -1);
     if (ops.get(finalKey)?.acked != null && applied.every((a) => a === applied[0])) {
       converged = true;

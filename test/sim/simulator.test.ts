@@ -25,8 +25,8 @@ test('the same seed reproduces the same run exactly', () => {
   assert.deepEqual(a, b);
 });
 
-test('regression: seeds 73, 226 and 257 once left a follower stuck behind a full in-flight window after healing', () => {
-  for (const seed of [73, 226, 257]) {
+test('regression: seeds 73, 226 and 257 (a follower stuck behind a full in-flight window) and 350 (a lost final proposal)', () => {
+  for (const seed of [73, 226, 257, 350]) {
     const r = runSimulation(seed, 800);
     assert.deepEqual(r.violations, [], `seed ${seed}: npm run sim -- --seed ${seed} --steps 800`);
     assert.ok(r.converged);
