@@ -2,6 +2,7 @@
 import { benchCommand } from './bench-command.ts';
 import { keygenCommand, signCommand } from './key-commands.ts';
 import { doctorCommand } from './doctor-command.ts';
+import { endpointCommand } from './endpoint-command.ts';
 import { simCommand } from './sim-command.ts';
 import { proposeCommand } from './propose-command.ts';
 import { initCommand, serveCommand, startCommand } from './replica-commands.ts';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   init: { run: initCommand, help: 'init --data DIR [--project NAME]         new data directory: genesis, one key per role, empty WAL' },
   serve: { run: serveCommand, help: 'serve --data DIR --port P [--host H]     run a replica: recover from disk, serve the HTTP API' },
   propose: { run: proposeCommand, help: 'propose --key F --url U --transition T --inputs JSON  sign and send; retries on a stale hash' },
+  endpoint: { run: endpointCommand, help: 'endpoint health|status|hash [--endpoints U,U] [-w table|json]  operator views (SWOOSH_ENDPOINTS)' },
   doctor: { run: doctorCommand, help: 'doctor --data DIR                        rebuild from snapshot+WAL and genesis+WAL; diff with live' },
   sim: { run: simCommand, help: 'sim (--seed S | --seeds A..B) [--steps N]  deterministic Raft+reducer cluster simulation with faults' },
   keygen: { run: keygenCommand, help: 'keygen --out FILE                        write a new Ed25519 key file (mode 0600)' },

@@ -37,6 +37,16 @@ test('serve + propose: a signed transition gets 202 and is logged with hashes, h
     const denied = swooshSync('propose', '--url', server.url, '--key', join(dir, 'keys', 'reviewer-1.key'), '--transition', 'Boot_Licensed', '--inputs', JSON.stringify({ verdict_hash: ZERO }));
     assert.equal(denied.code, 1);
     assert.equal((JSON.parse(denied.stdout) as { reason: string }).reason, 'signer_not_authorized');
+    const status = swooshSync('endpoint', 'status', '--endpoints', server.url);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /\| ENDPOINT .*STATE HASH/);
+    assert.match(status.stdout, /leader/);
+    const hash = JSON.parse(swooshSync('endpoint', 'hash', '--endpoints', server.url, '-w', 'json').stdout) as { applied_index: number; state_hash: string }[];
+    assert.equal(hash[0]?.applied_index, 2);
+    assert.match(hash[0]?.state_hash ?? '', /^sha256-/);
+    const down = swooshSync('endpoint', 'health', '--endpoints', `${server.url},http://127.0.0.1:1`);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /127\.0\.0\.1:1 is unhealthy/);
     const unreachable = swooshSync('propose', '--url', 'http://127.0.0.1:1', '--key', join(dir, 'keys', 'operator.key'), '--transition', 'Boot_ConfigOk', '--inputs', '{}');
     assert.equal(unreachable.code, 2);
     assert.match(unreachable.stderr, /cannot reach/);
