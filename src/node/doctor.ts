@@ -1,12 +1,8 @@
 // `swoosh doctor`: rebuild the state two ways in a scratch copy and compare both with what the replica acknowledged.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { genesisState, parseGenesis } from '../core/genesis.ts';
 import { diffJson, stateToJson, type StateDifference } from '../core/state-json.ts';
 import { stateHash } from '../core/state-hash.ts';
-import { storeDir } from '../storage/data-dir.ts';
-import { ReplicaStore } from '../storage/replica-store.ts';
+import { withScratchCopy } from '../storage/scratch-copy.ts';
 import { CorruptLogError, recover, type Recovered } from './recovery.ts';
 
 export interface DoctorCheck {
@@ -35,48 +31,39 @@ async function attempt(f: () => Promise<Recovered>): Promise<Recovered | Corrupt
 }
 
 export async function runDoctor(dataDir: string): Promise<DoctorReport> {
-  const scratch = await mkdtemp(join(tmpdir(), 'swoosh-doctor-'));
-  try {
-    // Work on a copy: the live directory is never opened for writing (and may be locked by a running replica).
-    await cp(storeDir(dataDir), join(scratch, 'db'), { recursive: true, filter: (src) => !src.endsWith('LOCK') });
-    const store = await ReplicaStore.open(join(scratch, 'db'));
-    try {
-      const raw = await store.readGenesis();
-      const g = parseGenesis(raw);
-      if (!g.ok) throw new Error(`genesis: ${g.reasons.join('; ')}`);
-      const liveIndex = await store.lastDecisionIndex();
-      const liveHash = liveIndex === 0 ? stateHash(genesisState(g.genesis)) : (await store.readDecision(liveIndex))!.decision.state_post_hash;
-      const a = await attempt(() => recover(store, g.genesis, { preserveTornTail: false }));
-      const first = await store.firstLogIndex();
-      const compacted = first !== null && first > 1;
-      const b = compacted ? null : await attempt(() => recover(store, g.genesis, { preserveTornTail: false, fromGenesis: true }));
-      const checks: DoctorCheck[] = [];
-      const describe = (r: Recovered | CorruptLogError) => (r instanceof CorruptLogError ? { error: r.message } : { index: r.lastIndex, state_hash: r.report.state_hash });
-      if (a instanceof CorruptLogError) checks.push({ name: 'snapshot+WAL replay', ok: false, detail: a.message });
-      else {
-        checks.push({ name: 'snapshot+WAL replay', ok: true, detail: `replayed ${a.report.replayed} entries onto ${a.report.snapshot === null ? 'genesis' : `snapshot ${a.report.snapshot.index}`}` });
-        checks.push({ name: 'snapshot+WAL equals live', ok: a.lastIndex === liveIndex && a.report.state_hash === liveHash, detail: `rebuilt index ${a.lastIndex} ${a.report.state_hash}; live index ${liveIndex} ${liveHash}` });
-        if (a.report.torn_tail !== null) checks.push({ name: 'WAL tail intact', ok: false, detail: `record ${a.report.torn_tail.index} is ${a.report.torn_tail.reason}` });
-        for (const s of a.report.skipped_snapshots) checks.push({ name: `snapshot ${s.index}`, ok: false, detail: s.reason });
-      }
-      if (b === null) checks.push({ name: 'genesis+WAL replay', ok: true, detail: `skipped: the log is compacted below index ${first}` });
-      else if (b instanceof CorruptLogError) checks.push({ name: 'genesis+WAL replay', ok: false, detail: b.message });
-      else checks.push({ name: 'genesis+WAL equals live', ok: b.lastIndex === liveIndex && b.report.state_hash === liveHash, detail: `rebuilt index ${b.lastIndex} ${b.report.state_hash}; live index ${liveIndex} ${liveHash}` });
-      const differences = a instanceof CorruptLogError || b === null || b instanceof CorruptLogError || a.report.state_hash === b.report.state_hash ? [] : diffJson(stateToJson(a.state), stateToJson(b.state));
-      const preserved = await store.preservedKeys();
-      return {
-        verdict: checks.every((c) => c.ok) ? 'healthy' : 'unhealthy',
-        live: { index: liveIndex, state_hash: liveHash },
-        from_snapshot: a instanceof CorruptLogError ? { error: a.message } : { base: a.report.snapshot === null ? 'genesis' : `snapshot ${a.report.snapshot.index}`, index: a.lastIndex, state_hash: a.report.state_hash },
-        from_genesis: b === null ? { skipped: `log compacted below ${first}` } : describe(b),
-        checks,
-        differences,
-        preserved_records: preserved,
-      };
-    } finally {
-      await store.close();
+  // Work on a copy: the live directory is never opened for writing (and may be locked by a running replica).
+  return withScratchCopy(dataDir, async (store) => {
+    const raw = await store.readGenesis();
+    const g = parseGenesis(raw);
+    if (!g.ok) throw new Error(`genesis: ${g.reasons.join('; ')}`);
+    const liveIndex = await store.lastDecisionIndex();
+    const liveHash = liveIndex === 0 ? stateHash(genesisState(g.genesis)) : (await store.readDecision(liveIndex))!.decision.state_post_hash;
+    const a = await attempt(() => recover(store, g.genesis, { preserveTornTail: false }));
+    const first = await store.firstLogIndex();
+    const compacted = first !== null && first > 1;
+    const b = compacted ? null : await attempt(() => recover(store, g.genesis, { preserveTornTail: false, fromGenesis: true }));
+    const checks: DoctorCheck[] = [];
+    const describe = (r: Recovered | CorruptLogError) => (r instanceof CorruptLogError ? { error: r.message } : { index: r.lastIndex, state_hash: r.report.state_hash });
+    if (a instanceof CorruptLogError) checks.push({ name: 'snapshot+WAL replay', ok: false, detail: a.message });
+    else {
+      checks.push({ name: 'snapshot+WAL replay', ok: true, detail: `replayed ${a.report.replayed} entries onto ${a.report.snapshot === null ? 'genesis' : `snapshot ${a.report.snapshot.index}`}` });
+      checks.push({ name: 'snapshot+WAL equals live', ok: a.lastIndex === liveIndex && a.report.state_hash === liveHash, detail: `rebuilt index ${a.lastIndex} ${a.report.state_hash}; live index ${liveIndex} ${liveHash}` });
+      if (a.report.torn_tail !== null) checks.push({ name: 'WAL tail intact', ok: false, detail: `record ${a.report.torn_tail.index} is ${a.report.torn_tail.reason}` });
+      for (const s of a.report.skipped_snapshots) checks.push({ name: `snapshot ${s.index}`, ok: false, detail: s.reason });
     }
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+    if (b === null) checks.push({ name: 'genesis+WAL replay', ok: true, detail: `skipped: the log is compacted below index ${first}` });
+    else if (b instanceof CorruptLogError) checks.push({ name: 'genesis+WAL replay', ok: false, detail: b.message });
+    else checks.push({ name: 'genesis+WAL equals live', ok: b.lastIndex === liveIndex && b.report.state_hash === liveHash, detail: `rebuilt index ${b.lastIndex} ${b.report.state_hash}; live index ${liveIndex} ${liveHash}` });
+    const differences = a instanceof CorruptLogError || b === null || b instanceof CorruptLogError || a.report.state_hash === b.report.state_hash ? [] : diffJson(stateToJson(a.state), stateToJson(b.state));
+    const preserved = await store.preservedKeys();
+    return {
+      verdict: checks.every((c) => c.ok) ? 'healthy' : 'unhealthy',
+      live: { index: liveIndex, state_hash: liveHash },
+      from_snapshot: a instanceof CorruptLogError ? { error: a.message } : { base: a.report.snapshot === null ? 'genesis' : `snapshot ${a.report.snapshot.index}`, index: a.lastIndex, state_hash: a.report.state_hash },
+      from_genesis: b === null ? { skipped: `log compacted below ${first}` } : describe(b),
+      checks,
+      differences,
+      preserved_records: preserved,
+    };
+  });
 }

@@ -1,39 +1,26 @@
 // Reads a replica's WAL (from a scratch copy) as a stream, so `swoosh replay` can re-verify a whole log.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseGenesis } from '../core/genesis.ts';
-import { storeDir } from '../storage/data-dir.ts';
 import { decodeFrame } from '../storage/record-frame.ts';
 import type { LogEntryRecord } from '../storage/records.ts';
-import { ReplicaStore } from '../storage/replica-store.ts';
+import { withScratchCopy } from '../storage/scratch-copy.ts';
 import type { WorkloadEntry } from '../workload/generator.ts';
 import { STREAM_TYPE, type Stream } from '../workload/workload-file.ts';
 
 export class WalReadError extends Error {}
 
 export async function readWalAsStream(dataDir: string): Promise<Stream> {
-  const scratch = await mkdtemp(join(tmpdir(), 'swoosh-wal-'));
-  try {
-    await cp(storeDir(dataDir), join(scratch, 'db'), { recursive: true, filter: (src) => !src.endsWith('LOCK') });
-    const store = await ReplicaStore.open(join(scratch, 'db'));
-    try {
-      const g = parseGenesis(await store.readGenesis());
-      if (!g.ok) throw new WalReadError(`${dataDir}: no valid genesis (${g.reasons.join('; ')})`);
-      const first = await store.firstLogIndex();
-      if (first !== null && first > 1) throw new WalReadError(`${dataDir}: the log is compacted below index ${first}; a whole-log replay needs every entry since genesis`);
-      const entries: WorkloadEntry[] = [];
-      for await (const record of store.scanLog(1)) {
-        const f = decodeFrame(record.bytes);
-        if (!f.ok) throw new WalReadError(`${dataDir}: log record ${record.index} is ${f.reason}; run swoosh doctor`);
-        const e = f.value as LogEntryRecord;
-        entries.push({ index: e.index, stamp: e.stamp, proposal: e.proposal });
-      }
-      return { header: { type: STREAM_TYPE, seed: null, genesis: g.genesis }, entries };
-    } finally {
-      await store.close();
+  return withScratchCopy(dataDir, async (store) => {
+    const g = parseGenesis(await store.readGenesis());
+    if (!g.ok) throw new WalReadError(`${dataDir}: no valid genesis (${g.reasons.join('; ')})`);
+    const first = await store.firstLogIndex();
+    if (first !== null && first > 1) throw new WalReadError(`${dataDir}: the log is compacted below index ${first}; a whole-log replay needs every entry since genesis`);
+    const entries: WorkloadEntry[] = [];
+    for await (const record of store.scanLog(1)) {
+      const f = decodeFrame(record.bytes);
+      if (!f.ok) throw new WalReadError(`${dataDir}: log record ${record.index} is ${f.reason}; run swoosh doctor`);
+      const e = f.value as LogEntryRecord;
+      entries.push({ index: e.index, stamp: e.stamp, proposal: e.proposal });
     }
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+    return { header: { type: STREAM_TYPE, seed: null, genesis: g.genesis }, entries };
+  });
 }
