@@ -33,6 +33,12 @@ export function frameBodyLength(frame: Uint8Array): number {
   return frame.length - FRAME_HEADER_BYTES;
 }
 
+/** msgpackr's trailing-bytes error quotes the decoded value, which in a hello includes the signature: never log it. */
+function describeDecodeError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.startsWith('Data read, but end of buffer not reached') ? 'trailing bytes after the value' : message.slice(0, 120);
+}
+
 /**
  * Reassembles frames from arbitrary TCP chunks. Chunks are kept as a list and copied once per frame, so a
  * 16 MiB frame arriving in 64 KiB pieces costs one copy rather than a quadratic series of concatenations.
@@ -69,7 +75,7 @@ export class FrameReader {
     try {
       return { payload: packr.unpack(body) };
     } catch (err) {
-      throw new FrameError('malformed frame', err instanceof Error ? err.message : String(err));
+      throw new FrameError('malformed frame', describeDecodeError(err));
     }
   }
 

@@ -42,6 +42,8 @@ function captureLogger(): Capture {
   return { logger, lines, raw };
 }
 
+// Every assert.ok here carries a message: without one, node's assert re-parses the tsx-compiled source to build
+// it, which can spin for minutes on the one-line transpiled output and hide the real failure.
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -179,7 +181,7 @@ test('three replicas exchange messages both ways, in order per pair, with binary
         assert.equal(s.droppedFrames, 0);
         const r = b.transport.stats()[a.id]!;
         assert.equal(r.receivedFrames, PER_PAIR);
-        assert.ok(r.lastContactMs !== null && r.lastContactMs <= Date.now());
+        assert.ok(r.lastContactMs !== null && r.lastContactMs <= Date.now(), 'lastContactMs is a past wall-clock time');
       }
     }
     assert.equal(nodes[0]!.transport.send('nobody', 1), false, 'unknown peer');
@@ -249,15 +251,16 @@ test('a dial answered by a silent server times out its handshake and keeps retry
   silent.on('connection', (s) => held.push(s));
   await new Promise<void>((resolve) => silent.listen(0, HOST, resolve));
   const addr = silent.address();
-  assert.ok(typeof addr === 'object' && addr !== null);
+  assert.ok(typeof addr === 'object' && addr !== null, 'silent server has a TCP address');
   const a = await startNode('r1', { handshakeTimeoutMs: 100, peers: [{ id: 'r2', signer: keyFor('r2').signer, address: { host: HOST, port: addr.port } }] });
   try {
     a.transport.send('r2', 'waiting');
     await waitFor(() => warnings(a.log, 'handshake timeout').length >= 2, 'two handshake timeouts');
+    // Counted when the destroyed socket's 'close' arrives, a moment after the warning.
+    await waitFor(() => a.transport.stats()['r2']!.sendFailures >= 2, 'two counted failures');
     const s = a.transport.stats()['r2']!;
     assert.equal(s.connected, false);
     assert.equal(s.sentFrames, 0, 'nothing is sent before the challenge');
-    assert.ok(s.sendFailures >= 2);
   } finally {
     await a.transport.close();
     for (const s of held) s.destroy();
@@ -273,7 +276,9 @@ test('a multi-megabyte frame arriving in many TCP chunks is reassembled', async 
     assert.equal(a!.transport.send('r2', { blob }), true);
     a!.transport.send('r2', 'tail');
     await waitFor(() => b!.inbox.length === 2, 'large frame and its successor', 10_000);
-    assert.deepEqual(b!.inbox[0]!.payload, { blob });
+    const got = (b!.inbox[0]!.payload as { blob: Uint8Array }).blob;
+    // Compared by bytes: a failing deepEqual would render a multi-megabyte diff.
+    assert.ok(got instanceof Uint8Array && Buffer.compare(got, blob) === 0, 'blob round-trips byte for byte');
     assert.equal(b!.inbox[1]!.payload, 'tail');
   } finally {
     await closeAll([a!, b!]);
@@ -308,6 +313,22 @@ test('oversized and malformed frames close the connection, before or after the h
       raw.socket.write(c.bytes);
       await withDeadline(raw.closed, `${c.name}: disconnect`);
       await waitFor(() => warnings(b!.log, c.reason).length > before, `${c.name}: warning`);
+    }
+    {
+      // A valid hello followed by a stray byte inside its frame: msgpackr's error would quote the hello, signature included.
+      const raw = rawDial(b!.transport.port);
+      const hello = makeHello(r3, 'r3', await withDeadline(raw.challenge, 'challenge'));
+      // Signature first, so a 100-character quote of the decoded value would contain it.
+      const body = encodeFrame({ signature: hello.signature, type: hello.type, id: hello.id, signer: hello.signer }).subarray(4);
+      const frame = Buffer.alloc(4 + body.length + 1);
+      frame.writeUInt32BE(body.length + 1, 0);
+      body.copy(frame, 4);
+      frame[frame.length - 1] = 0x01;
+      const before = warnings(b!.log, 'malformed frame').length;
+      raw.socket.write(frame);
+      await withDeadline(raw.closed, 'hello with trailing bytes: disconnect');
+      await waitFor(() => warnings(b!.log, 'malformed frame').length > before, 'hello with trailing bytes: warning');
+      assert.ok(!b!.log.raw.join('').includes(hello.signature.slice(0, 20)), 'no part of the signature is logged');
     }
     assert.equal(b!.inbox.length, 0);
     assert.equal(a!.transport.stats()['r2']!.sendFailures, 0, 'the genuine r1 link was never disturbed');
