@@ -92,7 +92,7 @@ test('workload then replay: the report has the hash, counts by reason and no inv
   assert.match(String(report['final_state_hash']), /^sha256-[0-9a-f]{64}$/);
   assert.equal(report['invariant_violations'], 0);
   assert.equal(report['entries'], 600);
-  assert.ok(Object.keys(report['rejected_by_reason'] as object).length >= 5);
+  assert.ok(Object.keys(report['rejected_by_reason'] as object).length >= 5, 'Object.keys(report[\'rejected_by_reason\'] as object).length >= 5');
 });
 
 test('replay --against names the first divergent index with a state diff; --expect compares recorded hashes', () => {
@@ -106,7 +106,7 @@ test('replay --against names the first divergent index with a state diff; --expe
   assert.equal(r.code, 1);
   const report = JSON.parse(r.stdout) as { divergence: { first_index: number; state_diff: { path: string }[] } };
   assert.equal(report.divergence.first_index, 40);
-  assert.ok(report.divergence.state_diff.length > 0);
+  assert.ok(report.divergence.state_diff.length > 0, 'report.divergence.state_diff.length > 0');
   const hashes = join(dir, 'hashes.json');
   writeFileSync(hashes, JSON.stringify((JSON.parse(swoosh('replay', '--input', a, '--hashes').stdout) as { state_post_hashes: string[] }).state_post_hashes));
   const same = swoosh('replay', '--input', a, '--expect', hashes);

@@ -18,7 +18,7 @@ test('init writes a genesis, a key per role (0600), and refuses a non-empty dire
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { operator_key: string; keys: Record<string, string>; state_hash: string };
   assert.equal(statSync(out.operator_key).mode & 0o777, 0o600);
-  assert.ok(Object.keys(out.keys).length >= 10);
+  assert.ok(Object.keys(out.keys).length >= 10, 'Object.keys(out.keys).length >= 10');
   assert.equal((JSON.parse(readFileSync(join(dir, 'genesis.json'), 'utf8')) as { project: string }).project, 'demo');
   const again = swooshSync('init', '--data', dir);
   assert.equal(again.code, 2);

@@ -144,7 +144,7 @@ test('the real statechart.yaml validates', () => {
   const sc = load(readFileSync(REAL_YAML, 'utf8'));
   assert.equal(sc.machineId, 'swoosh');
   assert.equal(sc.initial, 'BOOT');
-  assert.ok(sc.transitions.length > 0);
+  assert.ok(sc.transitions.length > 0, 'sc.transitions.length > 0');
   assert.match(sc.hash, /^sha256-[0-9a-f]{64}$/);
 });
 
@@ -158,7 +158,7 @@ test('YAML syntax errors name the line', () => {
   const source = edit(BASE, '    event: go\n', '    event: go: bad\n');
   assertOneError(source, lineOf(source, 'event: go: bad'), /YAML syntax error: Nested mappings/);
   const unclosed = errorsOf(edit(BASE, '    from: [A.X]\n', '    from: [A.X\n'));
-  assert.ok(unclosed.length >= 1);
+  assert.ok(unclosed.length >= 1, 'unclosed.length >= 1');
   assert.match(unclosed[0] ?? '', /^statechart\.yaml:\d+:\d+: YAML syntax error/);
 });
 
@@ -178,7 +178,7 @@ test('unknown target in to', () => {
 });
 
 test('a region container is a valid source but not a valid target', () => {
-  assert.ok(load(BASE).transitions.some((t) => t.from.includes('P.R1')));
+  assert.ok(load(BASE).transitions.some((t) => t.from.includes('P.R1')), 'load(BASE).transitions.some((t) => t.from.includes(\'P.R1\'))');
   const source = edit(BASE, 'to: P.R1.N', 'to: P.R1');
   assertOneError(source, lineOf(source, 'to: P.R1'), /target 'P\.R1' of transition Test_Step is a region/);
 });
@@ -256,7 +256,7 @@ test('unresolvable and circular $ref', () => {
   assertOneError(external, lineOf(external, 'other.json'), /unresolvable \$ref "other\.json#\/x"/);
   const circular = edit(BASE, "text: { type: string, minLength: 1 }", "text: { $ref: '#/definitions/text' }");
   const errors = errorsOf(circular);
-  assert.ok(errors.length >= 1);
+  assert.ok(errors.length >= 1, 'errors.length >= 1');
   for (const e of errors) assert.match(e, new RegExp(`^statechart\\.yaml:${lineOf(circular, "text: { $ref")}:\\d+: circular \\$ref`));
 });
 
@@ -351,10 +351,10 @@ test('--check detects stale, missing and fresh outputs', () => {
       runCodegen({ input, outRoot: dir, check, compile, log: (l) => out.push(l), error: (l) => out.push(l) });
 
     assert.equal(run(true), 1, 'nothing generated yet');
-    assert.ok(out.includes('stale: src/generated/statechart.ts'));
+    assert.ok(out.includes('stale: src/generated/statechart.ts'), 'out.includes(\'stale: src/generated/statechart.ts\')');
     out.length = 0;
     assert.equal(run(false), 0);
-    assert.ok(out.includes('wrote docs/statechart.md'));
+    assert.ok(out.includes('wrote docs/statechart.md'), 'out.includes(\'wrote docs/statechart.md\')');
     out.length = 0;
     assert.equal(run(true), 0);
 
@@ -368,7 +368,7 @@ test('--check detects stale, missing and fresh outputs', () => {
     writeFileSync(input, edit(BASE, 'version: 1', 'version: 2'));
     out.length = 0;
     assert.equal(run(true), 1);
-    assert.ok(out.includes('stale: src/generated/statechart.ts'));
+    assert.ok(out.includes('stale: src/generated/statechart.ts'), 'out.includes(\'stale: src/generated/statechart.ts\')');
 
     writeFileSync(input, edit(BASE, 'to: A.Y', 'to: A.NOPE'));
     out.length = 0;

@@ -10,7 +10,7 @@ import { readStream } from '../../src/workload/workload-file.ts';
 const DIR = join(import.meta.dirname, '..', 'golden');
 const logs = readdirSync(DIR).filter((f) => f.endsWith('.jsonl')).sort();
 
-test('there are golden logs to replay', () => assert.ok(logs.length >= 3));
+test('there are golden logs to replay', () => assert.ok(logs.length >= 3, 'logs.length >= 3'));
 
 for (const file of logs) {
   test(`golden log ${file} replays to its recorded hashes`, async () => {

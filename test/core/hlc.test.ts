@@ -78,7 +78,7 @@ test('known vectors', () => {
   assert.equal(parseHlc('2100-02-29T00:00:00.000+00:00#0').ok, false);
   assert.equal(parseHlc('1900-02-28T00:00:00.000+00:00#0').ok, false);
   assert.equal(parseHlc('1969-12-31T23:59:59.999+00:00#0').ok, false);
-  assert.ok(Object.isFrozen(HLC_ZERO));
+  assert.ok(Object.isFrozen(HLC_ZERO), 'Object.isFrozen(HLC_ZERO)');
 });
 
 test('rejections return ok:false with a reason and never throw', () => {
@@ -212,7 +212,7 @@ test(`parse is total and accepts only canonical text (seed ${seed})`, () => {
     fc.property(fc.oneof(fc.string({ unit: 'binary' }), arbMutated), (s) => {
       const r = parseHlc(s);
       if (r.ok) {
-        assert.ok(isValidHlc(r.value));
+        assert.ok(isValidHlc(r.value), 'isValidHlc(r.value)');
         assert.equal(formatHlc(r.value), s, `accepted non-canonical ${JSON.stringify(s)} (seed ${seed})`);
       } else {
         assert.equal(typeof r.reason, 'string');
@@ -229,13 +229,13 @@ test(`send is strictly monotonic and follows the HLC rule (seed ${seed})`, () =>
       if (!r.ok) {
         assert.equal(r.reason, 'logical_overflow');
         assert.equal(local.logical, HLC_MAX_LOGICAL);
-        assert.ok(pt <= local.ms);
+        assert.ok(pt <= local.ms, 'pt <= local.ms');
         return;
       }
       assert.ok(gt(r.value, local), `seed ${seed}`);
       assert.equal(r.value.ms, Math.max(local.ms, pt));
       assert.equal(r.value.logical, r.value.ms === local.ms ? local.logical + 1 : 0);
-      assert.ok(isValidHlc(r.value));
+      assert.ok(isValidHlc(r.value), 'isValidHlc(r.value)');
     }),
     opts,
   );
@@ -247,8 +247,8 @@ test(`a chain of sends stays strictly increasing (seed ${seed})`, () => {
       let clock = HLC_ZERO;
       for (const pt of pts) {
         const r = hlcSend(clock, pt);
-        assert.ok(r.ok);
-        assert.ok(gt(r.value, clock));
+        assert.ok(r.ok, 'r.ok');
+        assert.ok(gt(r.value, clock), 'gt(r.value, clock)');
         clock = r.value;
       }
     }),
@@ -291,7 +291,7 @@ test(`drift: remote too far ahead of physical time is refused (seed ${seed})`, (
   assert.equal(r.ok, false);
   if (!r.ok) {
     assert.equal(r.reason, 'clock_drift');
-    assert.ok(r.detail.length > 0);
+    assert.ok(r.detail.length > 0, 'r.detail.length > 0');
   }
   // Exactly at the limit is allowed.
   assert.deepEqual(hlcReceive(local, { ms: 10_000, logical: 0 }, 5_000, 5_000), {
@@ -313,13 +313,13 @@ test(`drift: remote too far ahead of physical time is refused (seed ${seed})`, (
 test('overflow is reported, not wrapped', () => {
   const top = { ms: 500, logical: HLC_MAX_LOGICAL };
   const s = hlcSend(top, 500);
-  assert.ok(!s.ok && s.reason === 'logical_overflow');
-  assert.ok(!hlcSend(top, 10).ok);
+  assert.ok(!s.ok && s.reason === 'logical_overflow', '!s.ok && s.reason === \'logical_overflow\'');
+  assert.ok(!hlcSend(top, 10).ok, '!hlcSend(top, 10).ok');
   assert.deepEqual(hlcSend(top, 501), { ok: true, value: { ms: 501, logical: 0 } });
   const r1 = hlcReceive({ ms: 100, logical: 0 }, top, 200);
-  assert.ok(!r1.ok && r1.reason === 'logical_overflow');
+  assert.ok(!r1.ok && r1.reason === 'logical_overflow', '!r1.ok && r1.reason === \'logical_overflow\'');
   const r2 = hlcReceive(top, { ms: 500, logical: 0 }, 200);
-  assert.ok(!r2.ok && r2.reason === 'logical_overflow');
+  assert.ok(!r2.ok && r2.reason === 'logical_overflow', '!r2.ok && r2.reason === \'logical_overflow\'');
   assert.deepEqual(hlcReceive({ ms: 499, logical: 0 }, top, 501), { ok: true, value: { ms: 501, logical: 0 } });
   // At the end of representable time the counter is the only thing left to advance.
   const end = { ms: HLC_MAX_MS, logical: HLC_MAX_LOGICAL - 1 };
@@ -362,8 +362,8 @@ test(`compareHlc is a total order consistent with (ms, logical) (seed ${seed})`,
       const ab = compareHlc(a, b);
       assert.equal(ab, key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
       const m = maxHlc(a, b);
-      assert.ok(m === a || m === b);
-      assert.ok(compareHlc(m, a) >= 0 && compareHlc(m, b) >= 0);
+      assert.ok(m === a || m === b, 'm === a || m === b');
+      assert.ok(compareHlc(m, a) >= 0 && compareHlc(m, b) >= 0, 'compareHlc(m, a) >= 0 && compareHlc(m, b) >= 0');
     }),
     opts,
   );

@@ -24,7 +24,7 @@ test(`random workloads keep every invariant and refuse every hostile entry with 
       const { report } = replayStream(w.genesis, w.entries);
       assert.equal(report.invariant_violations, 0, `workload seed ${seed}: ${JSON.stringify(report.violations)}`);
       assert.deepEqual(report.expectation_mismatches, [], `workload seed ${seed}`);
-      assert.ok(report.accepted > 0);
+      assert.ok(report.accepted > 0, 'report.accepted > 0');
     }),
     RUNS,
   );
@@ -50,7 +50,7 @@ test(`re-applying any accepted entry is a no-op duplicate ${seedNote()}`, () => 
       const run = replayStream(w.genesis, w.entries);
       const entry = w.entries[pick % w.entries.length]!;
       const last = parseHlc(run.final.hlc_last!);
-      assert.ok(last.ok);
+      assert.ok(last.ok, 'last.ok');
       const stamp = formatHlc({ ms: last.value.ms + 1, logical: 0 }); // within the dedupe retention
       const replay = reduce(run.final, { index: 10_000, stamp, proposal: entry.proposal });
       assert.equal(replay.outcome.duplicate, true, `workload seed ${seed}, entry ${entry.index}`);
@@ -71,7 +71,7 @@ test(`reduce is total: arbitrary values and mutated proposals are rejected with 
       assert.equal(r.outcome.status, 'rejected');
       assert.ok(isReasonCode(r.outcome.code), String(r.outcome.code));
       assert.equal(r.state, d.state);
-      assert.ok(r.decisionRecord !== null);
+      assert.ok(r.decisionRecord !== null, 'r.decisionRecord !== null');
     }),
     { seed: TEST_SEED, numRuns: 400 },
   );

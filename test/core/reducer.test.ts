@@ -109,7 +109,7 @@ test('hostile inputs are rejected with stable codes and never throw', () => {
     const r = d.submit(proposal);
     assert.equal(r.outcome.status, 'rejected', `expected ${code}`);
     assert.equal(r.outcome.code, code, `${JSON.stringify(proposal)?.slice(0, 80)}: ${r.outcome.reasons.join('; ')}`);
-    assert.ok(code in REASON_CODES);
+    assert.ok(code in REASON_CODES, 'code in REASON_CODES');
     assert.equal(stateHash(d.state), before);
   }
 });

@@ -46,8 +46,8 @@ test('the proposal vector: signing bytes, signature (node:crypto and @noble agre
   assert.equal(new SigningKey(seed(v.proposal.seed_hex)).signProposal({ ...p }).signature, p.signature, 'Ed25519 is deterministic');
   const { signature: _s, signer: _k, inputs_hash: _i, ...draft } = p;
   assert.deepEqual(signProposal(draft, seed(v.proposal.seed_hex)), p, 'the @noble SDK produces the same proposal');
-  assert.ok(nodeVerifier(publicKeyFromSigner(p.signer)!, signingBytes(p), decodeSignature(p.signature)!));
-  assert.ok(verifyProposal(p));
+  assert.ok(nodeVerifier(publicKeyFromSigner(p.signer)!, signingBytes(p), decodeSignature(p.signature)!), 'nodeVerifier(publicKeyFromSigner(p.signer)!, signingBytes(p), decodeSignature(p.signature)!)');
+  assert.ok(verifyProposal(p), 'verifyProposal(p)');
 });
 
 test('the vote vector: member set hash, signing bytes, signature', () => {
@@ -66,7 +66,7 @@ test('LtHash set hashes match the vectors and ignore insertion order', () => {
 test('HLC text forms parse to the vector values and format back', () => {
   for (const x of v.hlc) {
     const p = parseHlc(x.text);
-    assert.ok(p.ok);
+    assert.ok(p.ok, 'p.ok');
     assert.deepEqual(p.value, { ms: x.ms, logical: x.logical });
     assert.equal(formatHlc(p.value), x.text);
   }
@@ -74,6 +74,6 @@ test('HLC text forms parse to the vector values and format back', () => {
 
 test('the genesis vector produces the recorded genesis state hash', () => {
   const g = parseGenesis(v.genesis.genesis);
-  assert.ok(g.ok);
+  assert.ok(g.ok, 'g.ok');
   assert.equal(stateHash(genesisState(g.genesis)), v.genesis.state_hash);
 });

@@ -32,7 +32,7 @@ test(`kill -9 at random moments under load loses no acknowledged transition ${se
   const init = swooshSync('init', '--data', dir);
   assert.equal(init.code, 0, init.stderr);
   const key = parseKeyFile(JSON.parse(readFileSync(join(dir, 'keys', 'license-adapter.key'), 'utf8')));
-  assert.ok(key.ok);
+  assert.ok(key.ok, 'key.ok');
   const sent = new Set<string>();
   const acked = new Map<string, number>();
   let n = 0;

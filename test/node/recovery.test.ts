@@ -64,7 +64,7 @@ test('snapshots: recovery starts from the newest verified snapshot; the log belo
   assert.equal(await withStore(dir, (s) => s.firstLogIndex()), 11);
   const doctor = await runDoctor(dir);
   assert.equal(doctor.verdict, 'healthy', JSON.stringify(doctor.checks));
-  assert.ok('skipped' in doctor.from_genesis);
+  assert.ok('skipped' in doctor.from_genesis, '\'skipped\' in doctor.from_genesis');
   cleanup(dir);
 });
 
@@ -96,7 +96,7 @@ test('a torn tail record is detected, reported in /health, preserved byte for by
   assert.equal(next?.kind === 'decided' && next.outcome.index, 6);
   await r.close();
   const preserved = await withStore(dir, (s) => s.getRaw(health.wal.torn_tail.preserved_as));
-  assert.ok(preserved !== undefined);
+  assert.ok(preserved !== undefined, 'preserved !== undefined');
   assert.equal(Buffer.from(preserved).equals(Buffer.from(original)), false, 'what is preserved is the corrupt record as found');
   cleanup(dir);
 });
@@ -115,7 +115,7 @@ test('an altered record with a valid frame is caught by the hash chain, and doct
   const { dir, clock } = await written(8);
   await withStore(dir, async (s) => {
     const f = decodeFrame((await s.getRaw(indexKey(KEYS.log, 5)))!);
-    assert.ok(f.ok);
+    assert.ok(f.ok, 'f.ok');
     const entry = f.value as LogEntryRecord;
     const p = entry.proposal as { inputs: { grace_ms: number } };
     // Well framed, plausible, and wrong: exactly what a checksum cannot catch.
@@ -132,7 +132,7 @@ test('doctor reports a decision record whose post hash was altered', async () =>
   const { dir } = await written(5);
   await withStore(dir, async (s) => {
     const f = decodeFrame((await s.getRaw(indexKey(KEYS.decision, 5)))!);
-    assert.ok(f.ok);
+    assert.ok(f.ok, 'f.ok');
     const d = f.value as DecisionEntryRecord;
     await s.putRaw(indexKey(KEYS.decision, 5), encodeFrame(FRAME_KIND.decision, { ...d, decision: { ...d.decision, state_post_hash: digestJson('forged') } }));
   });

@@ -34,7 +34,7 @@ test(`a seeded workload gets the same outcome from the replica as from the model
       if (next.expect !== undefined) assert.equal(o.duplicate ? 'duplicate' : o.code, next.expect, `step ${i} (seed ${seed})`);
       if (i % 50 === 0 || o.status !== 'rejected') assert.equal(replica.head().hash, stateHash(model.state), `step ${i} (seed ${seed}): state hashes differ`);
     }
-    assert.ok(replica.head().index > 300);
+    assert.ok(replica.head().index > 300, 'replica.head().index > 300');
   } finally {
     await replica.close();
   }

@@ -8,7 +8,7 @@ import { runScenario } from './scenario-runner.ts';
 const DIR = import.meta.dirname;
 const scripts = readdirSync(DIR).filter((f) => f.endsWith('.txt')).sort();
 
-test('there are scenario scripts', () => assert.ok(scripts.length >= 5));
+test('there are scenario scripts', () => assert.ok(scripts.length >= 5, 'scripts.length >= 5'));
 
 for (const file of scripts) {
   test(`scenario ${file} matches its golden output`, () => {

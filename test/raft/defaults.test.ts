@@ -20,7 +20,7 @@ test('pre-vote is on by default: a campaign starts with pre-vote requests and ke
   const r = new Raft(bare('1'), MemoryStorage.withVoters(['1', '2', '3']));
   r.step({ type: 'hup', from: '1', to: '1', term: 0 });
   const msgs = r.readMessages();
-  assert.ok(msgs.length > 0 && msgs.every((m) => m.type === 'pre-vote'));
+  assert.ok(msgs.length > 0 && msgs.every((m) => m.type === 'pre-vote'), 'msgs.length > 0 && msgs.every((m) => m.type === \'pre-vote\')');
   assert.equal(r.term, 0);
 });
 
@@ -52,7 +52,7 @@ test('a Ready that carries new entries or a new term/vote must be synced before 
   const n = new RawNode(bare('1'), MemoryStorage.withVoters(['1', '2', '3']));
   n.campaign();
   const rd = n.ready();
-  assert.ok(rd.messages.length > 0);
+  assert.ok(rd.messages.length > 0, 'rd.messages.length > 0');
   assert.equal(rd.mustSync, false, 'a pre-vote changes neither term nor vote');
   n.advance();
   n.step({ type: 'pre-vote-resp', from: '2', to: '1', term: 1 });

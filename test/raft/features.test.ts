@@ -276,7 +276,7 @@ describe('leader transfer', () => {
     const net = Network.ofRawNodes(V3, ON);
     net.campaign('1');
     net.isolate('3');
-    assert.ok(net.propose('1', enc('x')));
+    assert.ok(net.propose('1', enc('x')), 'net.propose(\'1\', enc(\'x\'))');
     const x = net.raft('1').log.lastIndex();
     assert.ok(net.raft('3').log.lastIndex() < x, '3 is behind');
     net.rawNode('1').transferLeader('3');
@@ -301,7 +301,7 @@ describe('leader transfer', () => {
     net.tick('1', ET);
     assert.equal(net.raft('1').leadTransferee, null);
     assert.equal(net.raft('1').role, 'leader');
-    assert.ok(net.propose('1', enc('y')));
+    assert.ok(net.propose('1', enc('y')), 'net.propose(\'1\', enc(\'y\'))');
   });
 });
 
@@ -314,7 +314,7 @@ describe('membership, one server at a time', () => {
     const lead = net.raft('1');
 
     // Add 4 as a learner: it receives the whole log.
-    assert.ok(net.proposeConfChange('1', { type: 'add-learner', node: '4' }));
+    assert.ok(net.proposeConfChange('1', { type: 'add-learner', node: '4' }), 'net.proposeConfChange(\'1\', { type: \'add-learner\', node: \'4\' })');
     assert.deepEqual(lead.learners(), ['4']);
     assert.deepEqual([...lead.voters()].sort(), V3);
     assert.equal(net.raft('4').log.lastIndex(), lead.log.lastIndex(), 'the learner has the log');
@@ -325,7 +325,7 @@ describe('membership, one server at a time', () => {
     const before = lead.log.committed;
     net.isolate('2');
     net.isolate('3');
-    assert.ok(net.propose('1', enc('y')));
+    assert.ok(net.propose('1', enc('y')), 'net.propose(\'1\', enc(\'y\'))');
     assert.equal(net.raft('4').log.lastIndex(), lead.log.lastIndex(), 'the learner got y');
     assert.equal(lead.log.committed, before, 'leader + learner are not a majority of {1,2,3}');
     net.recover();
@@ -340,7 +340,7 @@ describe('membership, one server at a time', () => {
     assert.notEqual(net.raft('4').role, 'leader');
 
     // Promote 4: now 3 of 4 are needed.
-    assert.ok(net.proposeConfChange('1', { type: 'add-voter', node: '4' }));
+    assert.ok(net.proposeConfChange('1', { type: 'add-voter', node: '4' }), 'net.proposeConfChange(\'1\', { type: \'add-voter\', node: \'4\' })');
     for (const id of ids(4)) {
       assert.deepEqual([...net.raft(id).voters()].sort(), ids(4), `voters on ${id}`);
       assert.deepEqual(net.raft(id).learners(), [], `learners on ${id}`);
@@ -348,19 +348,19 @@ describe('membership, one server at a time', () => {
     net.isolate('3');
     net.isolate('4');
     const c2 = lead.log.committed;
-    assert.ok(net.propose('1', enc('z')));
+    assert.ok(net.propose('1', enc('z')), 'net.propose(\'1\', enc(\'z\'))');
     assert.equal(lead.log.committed, c2, '2 of 4 voters are not a majority');
     net.recover();
     net.tickAll(2);
     assert.equal(lead.log.committed, lead.log.lastIndex(), 'z commits with 3 of 4');
 
     // Remove 3: the majority of {1,2,4} is two.
-    assert.ok(net.proposeConfChange('1', { type: 'remove', node: '3' }));
+    assert.ok(net.proposeConfChange('1', { type: 'remove', node: '3' }), 'net.proposeConfChange(\'1\', { type: \'remove\', node: \'3\' })');
     assert.deepEqual([...lead.voters()].sort(), ['1', '2', '4']);
     assert.ok(!lead.progress.has('3'), 'the leader stops tracking the removed server');
     net.isolate('3');
     net.isolate('4');
-    assert.ok(net.propose('1', enc('w')));
+    assert.ok(net.propose('1', enc('w')), 'net.propose(\'1\', enc(\'w\'))');
     assert.equal(lead.log.committed, lead.log.lastIndex(), '1 and 2 are a majority of {1,2,4} (they would not be of {1,2,3,4})');
   });
 
@@ -383,7 +383,7 @@ describe('snapshots', () => {
     const net = Network.ofRawNodes(V3, ON);
     net.campaign('1');
     net.isolate('3');
-    for (let i = 0; i < 20; i++) assert.ok(net.propose('1', enc(`e${i}`)));
+    for (let i = 0; i < 20; i++) assert.ok(net.propose('1', enc(`e${i}`)), 'net.propose(\'1\', enc(`e${i}`))');
     const rn = net.rawNode('1');
     const applied = rn.status().applied;
     assert.equal(applied, net.raft('1').log.committed);
@@ -391,7 +391,7 @@ describe('snapshots', () => {
     s1.createSnapshot(applied, { voters: V3, learners: [] }, enc(`state@${applied}`));
     s1.compact(applied);
     assert.equal(s1.firstIndex(), applied + 1);
-    assert.ok(net.propose('1', enc('after-compaction')));
+    assert.ok(net.propose('1', enc('after-compaction')), 'net.propose(\'1\', enc(\'after-compaction\'))');
 
     net.recover();
     net.trace = [];
@@ -423,7 +423,7 @@ describe('snapshots', () => {
     net.flush('1');
     assert.equal(net.leader(), '2');
     net.tickAll(3 * ET);
-    assert.ok(net.propose('2', enc('after')));
+    assert.ok(net.propose('2', enc('after')), 'net.propose(\'2\', enc(\'after\'))');
     assert.deepEqual(net.trace.filter((m) => m.type === 'snap').map((m) => `${m.from}->${m.to}`), [], 'no snapshots between up-to-date servers');
     for (const id of V3) assert.equal(net.raft(id).log.committed, net.raft('2').log.committed);
   });
@@ -524,7 +524,7 @@ describe('proposals and heartbeats', () => {
     net.collect('2');
     net.campaign('1');
     const before = net.raft('1').log.lastIndex();
-    assert.ok(net.rawNode('2').propose(enc('via-2')));
+    assert.ok(net.rawNode('2').propose(enc('via-2')), 'net.rawNode(\'2\').propose(enc(\'via-2\'))');
     net.flush('2');
     const r = net.raft('1');
     assert.equal(r.log.lastIndex(), before + 1);

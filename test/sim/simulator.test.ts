@@ -29,6 +29,6 @@ test('regression: seeds 73, 226 and 257 (a follower stuck behind a full in-fligh
   for (const seed of [73, 226, 257, 350]) {
     const r = runSimulation(seed, 800);
     assert.deepEqual(r.violations, [], `seed ${seed}: npm run sim -- --seed ${seed} --steps 800`);
-    assert.ok(r.converged);
+    assert.ok(r.converged, 'r.converged');
   }
 });
