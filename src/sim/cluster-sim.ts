@@ -20,6 +20,8 @@ export interface SwarmParams {
   readonly partitionPermille: number;
   readonly proposePermille: number;
   readonly skewMs: number;
+  /** Snapshot and compact every N applied entries (0: never), so lagging followers need InstallSnapshot. */
+  readonly snapshotEvery: number;
 }
 
 export function drawSwarm(rng: Prng): SwarmParams {
@@ -34,6 +36,7 @@ export function drawSwarm(rng: Prng): SwarmParams {
     partitionPermille: calm ? 0 : rng.int(0, 15),
     proposePermille: rng.int(150, 700),
     skewMs: rng.int(0, 2000),
+    snapshotEvery: rng.chance(500) ? rng.int(10, 60) : 0,
   };
 }
 
@@ -56,6 +59,7 @@ export interface SimReport {
   readonly leaders: number;
   readonly commitIndex: number;
   readonly converged: boolean;
+  readonly snapshotsInstalled: number;
 }
 
 const ELECTION_TICK = 10;
@@ -68,7 +72,7 @@ export function runSimulation(seed: number, steps: number): SimReport {
   const cast = makeCast(seed);
   const genesis = workloadGenesis(seed, cast);
   const net = new SimNetwork(rng, { dropPermille: params.dropPermille, duplicatePermille: params.duplicatePermille, maxDelay: params.maxDelay });
-  const replicas = new Map(ids.map((id) => [id, new SimReplica(id, ids, genesis, rng, rng.int(-params.skewMs, params.skewMs), ELECTION_TICK)]));
+  const replicas = new Map(ids.map((id) => [id, new SimReplica(id, ids, genesis, rng, rng.int(-params.skewMs, params.skewMs), ELECTION_TICK, params.snapshotEvery)]));
   for (const r of replicas.values()) r.start();
 
   const violations: string[] = [];
@@ -105,14 +109,19 @@ export function runSimulation(seed: number, steps: number): SimReport {
         if (!wasLeader.has(r.id)) {
           // Leader completeness: a new leader holds every entry committed so far.
           for (const [index, term] of committedTerm) {
+            // Entries compacted into the leader's snapshot are covered by it.
+            if (index < raft.log.firstIndex() - 1) continue;
             if (raft.log.term(index) !== term) violations.push(`leader completeness: ${r.id} leads term ${raft.term} without committed entry ${index} (term ${term})`);
           }
         }
       }
-      // Only records not yet checked: re-applies after a restart are compared by the replica itself.
-      for (let index = (checkedUpTo.get(r.id) ?? 0) + 1; r.applied.has(index); index++) {
-        const rec = r.applied.get(index)!;
+      // Only records not yet checked (re-applies after a restart are compared by the replica itself); a replica
+      // that installed a snapshot has no records for the indexes the snapshot covers.
+      const upTo = raft.log.applied;
+      for (let index = (checkedUpTo.get(r.id) ?? 0) + 1; index <= upTo; index++) {
         checkedUpTo.set(r.id, index);
+        const rec = r.applied.get(index);
+        if (rec === undefined) continue;
         const t = committedTerm.get(index);
         if (t !== undefined && t !== rec.term) violations.push(`state machine safety: index ${index} applied with terms ${t} and ${rec.term}`);
         committedTerm.set(index, rec.term);
@@ -138,7 +147,8 @@ export function runSimulation(seed: number, steps: number): SimReport {
             break;
           }
         }
-        for (let i = 1; i <= agree; i++) {
+        // Below either log's snapshot the entries are compacted away; compare what both still hold.
+        for (let i = Math.max(la.firstIndex(), lb.firstIndex()); i <= agree; i++) {
           if (la.term(i) !== lb.term(i)) {
             violations.push(`log matching: ${live[a]!.id} and ${live[b]!.id} agree at ${agree} but differ at ${i}`);
             break;
@@ -198,7 +208,13 @@ export function runSimulation(seed: number, steps: number): SimReport {
     }
     // Client load runs during the fault phase; the liveness phase only proposes its one final entry.
     if (withFaults && rng.chance(params.proposePermille)) propose();
-    for (const m of net.due(round)) replicas.get(m.to)?.node?.step(m);
+    const { delivered, lost } = net.due(round);
+    for (const m of delivered) {
+      replicas.get(m.to)?.node?.step(m);
+      // The transport tells the leader whether a snapshot got through (etcd's ReportSnapshot).
+      if (m.type === 'snap') replicas.get(m.from)?.node?.reportSnapshot(m.to, replicas.get(m.to)?.alive === true);
+    }
+    for (const m of lost) if (m.type === 'snap') replicas.get(m.from)?.node?.reportSnapshot(m.to, false);
     for (const r of replicas.values()) r.process(round, net, params.syncDelayMax, onApply);
     checkRound();
     if (round % 25 === 0) checkLogMatching();
@@ -236,8 +252,11 @@ export function runSimulation(seed: number, steps: number): SimReport {
   const acked = [...ops.values()].filter((o) => o.acked !== null);
   for (const op of acked) {
     for (const r of replicas.values()) {
+      // Look in the state itself: a replica that installed a snapshot has no per-index record for older entries.
+      const row = op.status === 'rejected' ? null : r.state.dedupe.lookup(op.idemKey, 0, r.state.meta.dedupe_retention_ms);
       const rec = r.applied.get(op.index!);
-      if (rec === undefined || rec.idemKey !== op.idemKey) violations.push(`acknowledged ${op.idemKey} at index ${op.index} is not there on ${r.id}`);
+      const present = op.status === 'rejected' ? rec === undefined || rec.idemKey === op.idemKey : row?.index === op.index;
+      if (!present) violations.push(`acknowledged ${op.idemKey} at index ${op.index} is not there on ${r.id}`);
     }
   }
   // Linearizability of the acknowledged history: each accepted op is a CAS on the state hash, in index order,
@@ -264,5 +283,6 @@ export function runSimulation(seed: number, steps: number): SimReport {
     leaders: leaderOfTerm.size,
     commitIndex: Math.max(0, ...[...replicas.values()].map((r) => r.node?.raft.log.committed ?? 0)),
     converged,
+    snapshotsInstalled: [...replicas.values()].reduce((n, r) => n + r.snapshotsInstalled, 0),
   };
 }

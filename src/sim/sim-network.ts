@@ -27,17 +27,20 @@ export class SimNetwork {
     public faults: NetworkFaults,
   ) {}
 
-  send(now: number, m: Message): void {
-    if (this.rng.chance(this.faults.dropPermille)) return;
+  /** Queues a message; returns false when the network dropped it (a transport would report that for snapshots). */
+  send(now: number, m: Message): boolean {
+    if (this.rng.chance(this.faults.dropPermille)) return false;
     const copies = this.rng.chance(this.faults.duplicatePermille) ? 2 : 1;
     for (let i = 0; i < copies; i++) this.queue.push({ at: now + this.rng.int(1, Math.max(1, this.faults.maxDelay)), seq: this.seq++, m });
+    return true;
   }
 
-  /** Messages due by `now`, in delivery order; those crossing a cut at delivery time are lost. */
-  due(now: number): Message[] {
+  /** Messages due by `now`, in delivery order, and those lost to a cut at delivery time. */
+  due(now: number): { delivered: Message[]; lost: Message[] } {
     const ready = this.queue.filter((f) => f.at <= now).sort((a, b) => a.at - b.at || a.seq - b.seq);
     this.queue = this.queue.filter((f) => f.at > now);
-    return ready.filter((f) => !this.cuts.has(`${f.m.from}>${f.m.to}`)).map((f) => f.m);
+    const cut = (m: Message) => this.cuts.has(`${m.from}>${m.to}`);
+    return { delivered: ready.filter((f) => !cut(f.m)).map((f) => f.m), lost: ready.filter((f) => cut(f.m)).map((f) => f.m) };
   }
 
   cut(from: NodeId, to: NodeId): void {

@@ -1,5 +1,6 @@
 // One simulated replica: a RawNode over a simulated disk (synced vs in-flight writes) applying entries through the reducer.
 import { genesisState, type Genesis } from '../core/genesis.ts';
+import { stateFromJson, stateToJson } from '../core/state-json.ts';
 import { formatHlc, hlcReceive, hlcSend, parseHlc, type Hlc } from '../core/hlc.ts';
 import type { Prng } from '../core/prng.ts';
 import { reduce, type Outcome } from '../core/reducer.ts';
@@ -47,6 +48,9 @@ export class SimReplica {
   /** Violations found while applying (a replay that differs from an earlier apply). */
   readonly problems: string[] = [];
   private inflight: { rd: Ready; until: number } | null = null;
+  private lastSnapshot = 0;
+  /** Leader snapshots this replica verified and installed (InstallSnapshot). */
+  snapshotsInstalled = 0;
 
   constructor(
     readonly id: NodeId,
@@ -55,6 +59,8 @@ export class SimReplica {
     private readonly rng: Prng,
     readonly skewMs: number,
     private readonly electionTick: number,
+    /** Snapshot and compact after this many applied entries (0: never). */
+    private readonly snapshotEvery = 0,
   ) {
     this.storage = MemoryStorage.withVoters(voters);
     this.state = genesisState(genesis);
@@ -66,9 +72,33 @@ export class SimReplica {
 
   /** (Re)starts from the synced disk: volatile state is gone; the app state is rebuilt by re-applying. */
   start(): void {
-    this.node = new RawNode({ id: this.id, electionTick: this.electionTick, heartbeatTick: 1, random: (n) => this.rng.int(0, n - 1) }, this.storage);
-    this.state = genesisState(this.genesis);
+    const snap = this.storage.snapshot();
+    // The app says what it has applied: the snapshot's index. Storage keeps a log tail below the snapshot, so
+    // Raft's own guess (first index - 1) would hand out entries the snapshot already contains (etcd: Config.Applied).
+    this.node = new RawNode({ id: this.id, electionTick: this.electionTick, heartbeatTick: 1, applied: snap.meta.index, random: (n) => this.rng.int(0, n - 1) }, this.storage);
+    this.state = snap.meta.index > 0 ? this.restoreSnapshot(snap.data, snap.meta.index) ?? genesisState(this.genesis) : genesisState(this.genesis);
     this.inflight = null;
+  }
+
+  /** Rebuilds state from snapshot data, verifying its hash first; records a problem and returns null if it fails. */
+  private restoreSnapshot(data: Uint8Array, index: number): StateDocument | null {
+    const { state, hash } = JSON.parse(decoder.decode(data)) as { state: Record<string, unknown>; hash: string };
+    const rebuilt = stateFromJson(state);
+    if (stateHash(rebuilt) !== hash) {
+      this.problems.push(`replica ${this.id}: snapshot at ${index} does not hash to its recorded ${hash}`);
+      return null;
+    }
+    return rebuilt;
+  }
+
+  private maybeSnapshot(): void {
+    const applied = this.node?.raft.log.applied ?? 0;
+    if (this.snapshotEvery === 0 || applied - this.lastSnapshot < this.snapshotEvery || applied <= this.storage.snapshot().meta.index) return;
+    const data = encoder.encode(JSON.stringify({ state: stateToJson(this.state), hash: stateHash(this.state) }));
+    this.storage.createSnapshot(applied, this.node!.raft.confState(), data);
+    // Keep a short tail so most laggards catch up from the log; the rest need the snapshot.
+    this.storage.compact(Math.max(this.storage.firstIndex() - 1, applied - 5));
+    this.lastSnapshot = applied;
   }
 
   crash(): void {
@@ -104,14 +134,25 @@ export class SimReplica {
     const node = this.node!;
     const { rd } = this.inflight!;
     this.inflight = null;
-    if (rd.snapshot !== null) this.storage.applySnapshot(rd.snapshot);
+    if (rd.snapshot !== null) {
+      // A follower installs the leader's snapshot only after checking it re-hashes to what it claims.
+      const restored = this.restoreSnapshot(rd.snapshot.data, rd.snapshot.meta.index);
+      if (restored !== null) {
+        this.storage.applySnapshot(rd.snapshot);
+        this.state = restored;
+        this.snapshotsInstalled++;
+      }
+    }
     this.storage.append(rd.entries);
     if (rd.hardState !== null) this.storage.setHardState(rd.hardState);
     // Every stamp this replica stores moves its clock, so as a future leader it stamps after all of them.
     for (const e of rd.entries) this.observe(e, round);
-    for (const m of rd.messages) net.send(round, m);
+    for (const m of rd.messages) {
+      if (!net.send(round, m) && m.type === 'snap') node.reportSnapshot(m.to, false);
+    }
     for (const e of rd.committedEntries) this.apply(e, onApply);
     node.advance();
+    this.maybeSnapshot();
   }
 
   private observe(e: Entry, round: number): void {
