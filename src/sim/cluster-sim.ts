@@ -183,7 +183,7 @@ export function runSimulation(seed: number, steps: number): SimReport {
       const r = rng.pick([...replicas.values()]);
       if (r.alive) {
         r.crash();
-        net.dropFor(r.id);
+        for (const m of net.dropFor(r.id)) if (m.type === 'snap') replicas.get(m.from)?.node?.reportSnapshot(m.to, false);
       } else r.start();
     }
     if (rng.chance(params.partitionPermille)) {

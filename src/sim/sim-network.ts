@@ -63,8 +63,10 @@ export class SimNetwork {
     return this.cuts.size > 0;
   }
 
-  /** Drops everything addressed to or from a crashed replica's connections. */
-  dropFor(id: NodeId): void {
+  /** Drops everything in flight to a crashed replica, returning it (a transport reports lost snapshots). */
+  dropFor(id: NodeId): Message[] {
+    const lost = this.queue.filter((f) => f.m.to === id).map((f) => f.m);
     this.queue = this.queue.filter((f) => f.m.to !== id);
+    return lost;
   }
 }

@@ -28,8 +28,8 @@ test('the same seed reproduces the same run exactly', () => {
   assert.deepEqual(a, b);
 });
 
-test('regression: seeds 73, 226 and 257 (a follower stuck behind a full in-flight window) and 350 (a lost final proposal)', () => {
-  for (const seed of [73, 226, 257, 350]) {
+test('regression: seeds 73, 226, 257 (full in-flight window), 350 (lost final proposal), 411 (unreported lost snapshot)', () => {
+  for (const seed of [73, 226, 257, 350, 411]) {
     const r = runSimulation(seed, 800);
     assert.deepEqual(r.violations, [], `seed ${seed}: npm run sim -- --seed ${seed} --steps 800`);
     assert.ok(r.converged, 'r.converged');
