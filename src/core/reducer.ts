@@ -1,6 +1,6 @@
 // reduce(state, entry) -> {state, outcome, decisionRecord}: total, pure, and the only way state changes.
 import { dispatch } from '../generated/dispatch.ts';
-import { STATECHART_HASH, TRANSITIONS, type GuardName, type TransitionName, type TransitionSpec } from '../generated/statechart.ts';
+import { STATECHART_HASH, TRANSITIONS, type GuardName, type RegionName, type TransitionName, type TransitionSpec } from '../generated/statechart.ts';
 import { activePaths, enterTarget, inState } from './configuration.ts';
 import { type DedupeRow } from './dedupe-table.ts';
 import { digestJson, type Digest } from './digest.ts';
@@ -10,6 +10,7 @@ import { checkEvidence } from './evidence-link.ts';
 import { GUARDS } from './guards/index.ts';
 import type { GuardContext, GuardOutcome, GuardVerdict } from './guards/guard.ts';
 import { HANDLERS } from './handlers/index.ts';
+import { quarantinePolicy } from './handlers/policy-handlers.ts';
 import { newest } from './handlers/handler.ts';
 import { compareHlc, parseHlc, type Hlc } from './hlc.ts';
 import { decodeProposal, signingBytes, type Proposal } from './proposal.ts';
@@ -51,6 +52,8 @@ export interface Outcome {
 export interface ReduceResult {
   readonly state: StateDocument;
   readonly outcome: Outcome;
+  /** The regions whose epoch this entry advanced (empty for a rejection or a duplicate). */
+  readonly advanced: readonly RegionName[];
   /** Null only for a duplicate, which emits nothing new. */
   readonly decisionRecord: DecisionRecord | null;
 }
@@ -112,6 +115,7 @@ function rejectionRecord(state: StateDocument, entry: LogEntry, p: Proposal | nu
   return {
     state,
     decisionRecord: dr,
+    advanced: [],
     outcome: {
       status: 'rejected',
       duplicate: false,
@@ -130,6 +134,7 @@ function duplicateResult(state: StateDocument, row: DedupeRow): ReduceResult {
   return {
     state,
     decisionRecord: null,
+    advanced: [],
     outcome: {
       status: row.outcome,
       duplicate: true,
@@ -242,13 +247,13 @@ export function reduce(state: StateDocument, entry: LogEntry, options: ReduceOpt
 
   let next: StateDocument;
   let status: 'accepted' | 'quarantined';
-  let advances: readonly string[];
-  if (guards.breach !== undefined) {
+  let advances: readonly RegionName[];
+  const breach = guards.breach;
+  if (breach !== undefined) {
     // A breach is not a rejection: the machine moves to QUARANTINED with the rule's rationale (brief §6).
     status = 'quarantined';
     advances = ['policy'];
-    const pol = state.policy;
-    next = enterTarget({ ...state, policy: { ...pol, rule_id: guards.breach.rule_id, rationale: guards.breach.rationale, quarantines: pol.quarantines + 1 } }, 'QUARANTINED');
+    next = enterTarget({ ...state, policy: quarantinePolicy(state.policy, breach.rule_id, breach.rationale) }, 'QUARANTINED');
   } else {
     const handled = dispatch(HANDLERS, spec.name, ctx, p.inputs);
     if (!handled.ok) return rejectionRecord(state, entry, p, { code: handled.code, reasons: handled.reasons, guard_outcomes: guards.outcomes });
@@ -261,7 +266,7 @@ export function reduce(state: StateDocument, entry: LogEntry, options: ReduceOpt
   }
 
   const epoch = { ...next.epoch };
-  for (const region of advances) epoch[region as keyof typeof epoch] += 1;
+  for (const region of advances) epoch[region] += 1;
   const dedupeRow: DedupeRow = {
     idem_key: p.idem_key,
     index: entry.index,
@@ -280,9 +285,14 @@ export function reduce(state: StateDocument, entry: LogEntry, options: ReduceOpt
 
   const redact = [...spec.redact, ...state.policy.redact_fields];
   const justification =
-    status === 'quarantined'
-      ? `quarantined by policy rule ${guards.breach!.rule_id}: ${guards.breach!.rationale}`
+    breach !== undefined
+      ? `quarantined by policy rule ${breach.rule_id}: ${breach.rationale}`
       : `${spec.name} (${spec.event}) by ${p.signer}: ${guards.outcomes.length === 0 ? 'no guards' : guards.outcomes.map((g) => `${g.guard} ok`).join(', ')}`;
+  // What the caller and the DR say about a breach; an acceptance carries no code.
+  const verdict =
+    breach !== undefined
+      ? { code: 'policy_breach' as const, failing_guard: 'policy' as const, reasons: [`${breach.rule_id}: ${breach.rationale}`] }
+      : { code: null, failing_guard: null, reasons: [] };
   const dr = sealDecisionRecord({
     type: 'swoosh.decision_record.v1',
     outcome: status,
@@ -301,15 +311,14 @@ export function reduce(state: StateDocument, entry: LogEntry, options: ReduceOpt
     guard_outcomes: guards.outcomes,
     evidence: p.evidence,
     justification,
-    code: status === 'quarantined' ? 'policy_breach' : null,
-    failing_guard: status === 'quarantined' ? 'policy' : null,
-    reasons: status === 'quarantined' ? [`${guards.breach!.rule_id}: ${guards.breach!.rationale}`] : [],
+    ...verdict,
     inputs: redactInputs(p.inputs, redact),
   });
   next = { ...next, dedupe: dedupe.annotate(p.idem_key, post, dr.id) };
   return {
     state: next,
     decisionRecord: dr,
+    advanced: advances,
     outcome: {
       status,
       duplicate: false,
@@ -317,9 +326,7 @@ export function reduce(state: StateDocument, entry: LogEntry, options: ReduceOpt
       hlc: entry.stamp,
       state_post_hash: post,
       decision_record_id: dr.id,
-      code: status === 'quarantined' ? 'policy_breach' : null,
-      failing_guard: status === 'quarantined' ? 'policy' : null,
-      reasons: status === 'quarantined' ? [`${guards.breach!.rule_id}: ${guards.breach!.rationale}`] : [],
+      ...verdict,
     },
   };
 }

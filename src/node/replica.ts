@@ -10,7 +10,6 @@ import { reduce, type Outcome } from '../core/reducer.ts';
 import type { ReasonCode } from '../core/reason-codes.ts';
 import type { StateDocument } from '../core/state.ts';
 import { stateHash } from '../core/state-hash.ts';
-import { TRANSITIONS, type TransitionName } from '../generated/statechart.ts';
 import type { DecisionEntryRecord } from '../storage/records.ts';
 import { ReplicaStore } from '../storage/replica-store.ts';
 import { storeDir } from '../storage/data-dir.ts';
@@ -58,6 +57,7 @@ export type Admission =
 interface Pending {
   readonly index: number;
   readonly bytes: Uint8Array;
+  readonly advanced: readonly string[];
   readonly decision: DecisionRecord;
   readonly outcome: Outcome;
   readonly stateAfter: StateDocument;
@@ -192,7 +192,7 @@ export class Replica {
     this.nextIndex = index + 1;
     this.metrics.walLag.set(this.nextIndex - 1 - this.durable.index);
     return new Promise<Admission>((resolve) => {
-      this.pending.push({ index, bytes, decision: result.decisionRecord!, outcome: o, stateAfter: result.state, admittedAt: performance.now(), resolve });
+      this.pending.push({ index, bytes, advanced: result.advanced, decision: result.decisionRecord!, outcome: o, stateAfter: result.state, admittedAt: performance.now(), resolve });
       this.flushing ??= this.flushLoop();
     });
   }
@@ -210,11 +210,7 @@ export class Replica {
         const decisions: DecisionEntryRecord[] = batch.map((p) => ({ index: p.index, timestamp: this.now(), decision: p.decision }));
         let write;
         try {
-          write = await this.store.appendBatch(
-            batch.map((p) => p.bytes),
-            batch.map((p) => p.index),
-            decisions,
-          );
+          write = await this.store.appendBatch(batch, decisions);
         } catch (e) {
           this.failWrites(batch, e as Error);
           return;
@@ -242,11 +238,9 @@ export class Replica {
 
   private recordApplied(p: Pending, latencySeconds: number): void {
     const d = p.decision;
-    const name = d.transition as TransitionName;
     if (p.outcome.status === 'quarantined') this.metrics.quarantines.inc();
-    else this.metrics.transitions.inc({ transition: name });
-    const regions = p.outcome.status === 'quarantined' ? ['policy'] : TRANSITIONS[name].advances;
-    for (const region of regions) this.metrics.stateAdvanceLatency.observe({ region }, latencySeconds);
+    else this.metrics.transitions.inc({ transition: d.transition! });
+    for (const region of p.advanced) this.metrics.stateAdvanceLatency.observe({ region }, latencySeconds);
     this.log.info(
       { event: 'transition', index: d.index, transition: d.transition, outcome: d.outcome, state_pre_hash: d.state_pre_hash, state_post_hash: d.state_post_hash, hlc: d.stamp, window_id: d.window_id, decision_record_id: d.id },
       'transition applied',

@@ -53,13 +53,13 @@ export class ReplicaStore {
   }
 
   /** Writes entries and their decisions in one synced batch: all of them are durable, or none. */
-  async appendBatch(entries: readonly Uint8Array[], indexes: readonly number[], decisions: readonly DecisionEntryRecord[]): Promise<BatchWrite> {
+  async appendBatch(entries: readonly { readonly index: number; readonly bytes: Uint8Array }[], decisions: readonly DecisionEntryRecord[]): Promise<BatchWrite> {
     const ops: { type: 'put'; key: string; value: Uint8Array }[] = [];
     let bytes = 0;
-    entries.forEach((value, i) => {
-      ops.push({ type: 'put', key: indexKey(KEYS.log, indexes[i]!), value });
-      bytes += value.length;
-    });
+    for (const e of entries) {
+      ops.push({ type: 'put', key: indexKey(KEYS.log, e.index), value: e.bytes });
+      bytes += e.bytes.length;
+    }
     for (const d of decisions) {
       const value = encodeFrame(FRAME_KIND.decision, d);
       ops.push({ type: 'put', key: indexKey(KEYS.decision, d.index), value });

@@ -2,6 +2,7 @@
 import type { InputsByTransition } from '../../generated/statechart.ts';
 import type { Digest } from '../digest.ts';
 import { done, refuse, type HandlerContext, type HandlerResult } from './handler.ts';
+import { quarantinePolicy } from './policy-handlers.ts';
 
 type I<K extends keyof InputsByTransition> = InputsByTransition[K];
 
@@ -16,10 +17,7 @@ export const ingestionHandlers = {
     done({ ...ctx.state, ingestion: { ...ctx.state.ingestion, schema_hash: i.schema_hash as Digest, records: i.records } }),
 
   Ingestion_PolicyViolation: (ctx: HandlerContext, i: I<'Ingestion_PolicyViolation'>): HandlerResult =>
-    done({
-      ...ctx.state,
-      policy: { ...ctx.state.policy, rule_id: i.rule_id, rationale: i.rationale, quarantines: ctx.state.policy.quarantines + 1 },
-    }),
+    done({ ...ctx.state, policy: quarantinePolicy(ctx.state.policy, i.rule_id, i.rationale) }),
 
   Ingestion_CorpusBuilt: (ctx: HandlerContext, i: I<'Ingestion_CorpusBuilt'>): HandlerResult => {
     const ing = ctx.state.ingestion;

@@ -1,10 +1,15 @@
 // Policy (SHHH) handlers: quarantine, human release, policy updates and confirmed blocks.
 import type { InputsByTransition } from '../../generated/statechart.ts';
 import { invalidRulePatterns } from '../guards/policy-guard.ts';
-import type { PolicyRule } from '../state.ts';
+import type { PolicyRule, PolicySection } from '../state.ts';
 import { done, refuse, type HandlerContext, type HandlerResult } from './handler.ts';
 
 type I<K extends keyof InputsByTransition> = InputsByTransition[K];
+
+/** The policy section after a quarantine by `ruleId`: the one place a quarantine's rationale is recorded. */
+export function quarantinePolicy(policy: PolicySection, ruleId: string, rationale: string): PolicySection {
+  return { ...policy, rule_id: ruleId, rationale, quarantines: policy.quarantines + 1 };
+}
 
 function updatePolicy(ctx: HandlerContext, i: I<'Policy_Update'>): HandlerResult {
   const p = ctx.state.policy;
@@ -17,10 +22,7 @@ function updatePolicy(ctx: HandlerContext, i: I<'Policy_Update'>): HandlerResult
 
 export const policyHandlers = {
   Policy_Quarantine: (ctx: HandlerContext, i: I<'Policy_Quarantine'>): HandlerResult =>
-    done({
-      ...ctx.state,
-      policy: { ...ctx.state.policy, rule_id: i.rule_id, rationale: i.rationale, quarantines: ctx.state.policy.quarantines + 1 },
-    }),
+    done({ ...ctx.state, policy: quarantinePolicy(ctx.state.policy, i.rule_id, i.rationale) }),
   Policy_HumanRelease: (ctx: HandlerContext): HandlerResult => done(ctx.state),
   Policy_Update: updatePolicy,
   Policy_UpdateRelease: updatePolicy,
