@@ -1,5 +1,5 @@
 // `swoosh bench --replicas 1`: concurrent signed proposals against a real `swoosh serve` process.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { digestJson } from '../core/digest.ts';
 import { formatHlc, hlcReceive, hlcSend, parseHlc, type Hlc } from '../core/hlc.ts';
 import type { Proposal } from '../core/proposal.ts';
+import { startServe } from '../node/serve-process.ts';
 import { parseKeyFile } from '../sdk/proposal-signer.ts';
 import { SigningKey } from '../workload/signing-key.ts';
 
@@ -25,19 +26,6 @@ export interface LevelResult {
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-async function startServer(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data', dir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /listening on (http:\/\/[^\s]+)/.exec(err);
-      if (m !== null) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
 }
 
 async function batchStats(url: string): Promise<{ sum: number; count: number }> {
@@ -120,7 +108,7 @@ export async function runReplicaBench(levels: readonly number[], perLevel: numbe
   if (!keyFile.ok) throw new Error(keyFile.reason);
   // The load generator signs with node:crypto: with @noble the client, not the replica, would be the bottleneck.
   const key = new SigningKey(keyFile.secret);
-  const server = await startServer(dir);
+  const server = await startServe(dir, ['--log-level', 'warn']);
   try {
     const results: LevelResult[] = [];
     for (const c of levels) results.push(await runLevel(server.url, key, c, perLevel));
