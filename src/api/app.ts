@@ -1,12 +1,12 @@
 // The HTTP surface of a replica (hono): routes, and a JSON 404 / 500 so no request ever gets an HTML page.
 import { Hono } from 'hono';
-import type { Replica } from '../node/replica.ts';
+import type { ReplicaService } from './replica-service.ts';
 import { getDecision, getDecisions } from './decisions-route.ts';
 import { problem } from './problem.ts';
 import { getCapabilities, getHealth, getMetrics, getState } from './read-routes.ts';
 import { postTransition } from './transition-route.ts';
 
-export function createApp(replica: Replica): Hono {
+export function createApp(replica: ReplicaService): Hono {
   const app = new Hono();
   app.post('/transition', (c) => postTransition(c, replica));
   app.get('/state', (c) => getState(c, replica));

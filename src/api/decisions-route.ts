@@ -1,12 +1,12 @@
 // GET /decisions/{id} and the paginated DR feed GET /decisions?after=INDEX&limit=N.
 import type { Context } from 'hono';
-import type { Replica } from '../node/replica.ts';
+import type { ReplicaService } from './replica-service.ts';
 import { problem } from './problem.ts';
 
 const HASH = /^sha256-[0-9a-f]{64}$/;
 export const MAX_FEED_LIMIT = 1000;
 
-export async function getDecision(c: Context, replica: Replica): Promise<Response> {
+export async function getDecision(c: Context, replica: ReplicaService): Promise<Response> {
   // Accept the bare hash or the whole bubble://dr/ address (URL-encoded).
   const id = decodeURIComponent(c.req.param('id') ?? '').replace(/^bubble:\/\/dr\//, '');
   if (!HASH.test(id)) return problem(c, 'invalid_query', ['a decision id is sha256-<64 hex> or bubble://dr/sha256-<64 hex>']);
@@ -20,7 +20,7 @@ function intParam(value: string | undefined, fallback: number): number | null {
   return /^[0-9]{1,15}$/.test(value) ? Number(value) : null;
 }
 
-export async function getDecisions(c: Context, replica: Replica): Promise<Response> {
+export async function getDecisions(c: Context, replica: ReplicaService): Promise<Response> {
   const after = intParam(c.req.query('after'), 0);
   const limit = intParam(c.req.query('limit'), 100);
   if (after === null || limit === null || limit < 1 || limit > MAX_FEED_LIMIT) {

@@ -35,7 +35,7 @@ async function batchStats(url: string): Promise<{ sum: number; count: number }> 
 }
 
 /** One level: `concurrency` writers, each re-proposing against the HEAD a rejection reports until accepted. */
-async function runLevel(url: string, key: SigningKey, concurrency: number, target: number): Promise<LevelResult> {
+export async function runLevel(url: string, key: SigningKey, concurrency: number, target: number): Promise<LevelResult> {
   const head = (await (await fetch(`${url}/state?projection=hlc_last`)).json()) as { hash: string; hlc: string | null };
   const before = await batchStats(url);
   const latencies: number[] = [];

@@ -1,5 +1,6 @@
 // The swoosh command line: subcommand dispatch, usage, and exit codes (0 ok, 1 check failed, 2 usage error).
 import { benchCommand } from './bench-command.ts';
+import { clusterCommand } from './cluster-commands.ts';
 import { keygenCommand, signCommand } from './key-commands.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { endpointCommand } from './endpoint-command.ts';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   bench: { run: benchCommand, help: 'bench [--replicas 1] [--concurrency 1,16,64] [--count N]  core reducer, or a real replica under load' },
   demo: { run: demoCommand, help: 'demo [--seed S] [--count N]              generate a workload, replay it twice, print state hashes' },
   start: { run: startCommand, help: 'start [--data DIR] [--port 7070]         init DIR on first use (default .swoosh/data), then serve it' },
+  cluster: { run: clusterCommand, help: 'cluster up|init [--replicas 3|5] [--data DIR]  a local Raft cluster on loopback (default .swoosh/cluster)' },
   init: { run: initCommand, help: 'init --data DIR [--project NAME]         new data directory: genesis, one key per role, empty WAL' },
   serve: { run: serveCommand, help: 'serve --data DIR --port P [--host H]     run a replica: recover from disk, serve the HTTP API' },
   propose: { run: proposeCommand, help: 'propose --key F --url U --transition T --inputs JSON  sign and send; retries on a stale hash' },

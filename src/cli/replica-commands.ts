@@ -15,6 +15,7 @@ import { generateKeyFile } from '../sdk/proposal-signer.ts';
 import { genesisFile, keysDir, storeDir } from '../storage/data-dir.ts';
 import { ReplicaStore } from '../storage/replica-store.ts';
 import { intOption, printJson, UsageError } from './cli-io.ts';
+import { isClusterReplicaDir, serveClusterReplica } from './cluster-commands.ts';
 
 /** The identities `swoosh init` creates: an operator who can also administer and release, and one key per other role. */
 const INITIAL_KEYS: readonly { name: string; roles: RoleName[] }[] = [
@@ -34,7 +35,7 @@ const INITIAL_KEYS: readonly { name: string; roles: RoleName[] }[] = [
   { name: 'policy-engine', roles: ['policy_engine'] },
 ];
 
-async function isEmptyOrMissing(dir: string): Promise<boolean> {
+export async function isEmptyOrMissing(dir: string): Promise<boolean> {
   try {
     return (await readdir(dir)).length === 0;
   } catch (e) {
@@ -43,10 +44,8 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
   }
 }
 
-export async function initCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { data: { type: 'string' }, project: { type: 'string' } } });
-  if (values.data === undefined) throw new UsageError('usage: swoosh init --data DIR [--project NAME]');
-  const dir = values.data;
+/** Writes a new genesis and one key file per initial identity into `dir` (which must be new or empty). */
+export async function writeGenesisAndKeys(dir: string, project: string): Promise<{ genesis: Genesis; keys: Record<string, string> }> {
   if (!(await isEmptyOrMissing(dir))) throw new UsageError(`${dir} is not empty; init only writes to a new or empty directory`);
   await mkdir(keysDir(dir), { recursive: true, mode: 0o700 });
   const keys: Record<string, string> = {};
@@ -60,7 +59,7 @@ export async function initCommand(argv: string[]): Promise<number> {
   }
   const candidate: Genesis = {
     genesis_version: 1,
-    project: values.project ?? 'swoosh',
+    project,
     created_at: formatHlc({ ms: Date.now(), logical: 0 }),
     identities,
     schedule: { version: 1, phases: { plan: ['plan'], execute: ['work'], review: ['review', 'reverb'] }, tidal: { amplitude_permille: 500, period_beats: 240, phase_offset_beats: 0 } },
@@ -73,10 +72,18 @@ export async function initCommand(argv: string[]): Promise<number> {
   const parsed = parseGenesis(candidate);
   if (!parsed.ok) throw new Error(`generated genesis is invalid: ${parsed.reasons.join('; ')}`);
   await writeFile(genesisFile(dir), JSON.stringify(parsed.genesis, null, 2) + '\n');
+  return { genesis: parsed.genesis, keys };
+}
+
+export async function initCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { data: { type: 'string' }, project: { type: 'string' } } });
+  if (values.data === undefined) throw new UsageError('usage: swoosh init --data DIR [--project NAME]');
+  const dir = values.data;
+  const { genesis, keys } = await writeGenesisAndKeys(dir, values.project ?? 'swoosh');
   const store = await ReplicaStore.open(storeDir(dir));
-  await store.writeGenesis(parsed.genesis);
+  await store.writeGenesis(genesis);
   await store.close();
-  printJson({ data: dir, project: parsed.genesis.project, genesis_hash: digestJson(parsed.genesis), state_hash: stateHash(genesisState(parsed.genesis)), operator_key: keys['operator'], keys });
+  printJson({ data: dir, project: genesis.project, genesis_hash: digestJson(genesis), state_hash: stateHash(genesisState(genesis)), operator_key: keys['operator'], keys });
   return 0;
 }
 
@@ -97,6 +104,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
     },
   });
   if (values.data === undefined) throw new UsageError('usage: swoosh serve --data DIR --port P [--host 127.0.0.1] [--snapshot-every N] [--max-batch N] [--batch-delay-ms MS]');
+  if (isClusterReplicaDir(values.data)) {
+    const logger = createLogger({ level: values['log-level'] ?? 'info', name: values['node-id'] ?? values.data });
+    return serveClusterReplica(values.data, logger, {
+      snapshotEvery: values['snapshot-every'] === undefined ? undefined : intOption(values['snapshot-every'], 'snapshot-every'),
+      port: values.port === undefined ? undefined : intOption(values.port, 'port'),
+    });
+  }
   const port = intOption(values.port, 'port', 7070);
   const host = values.host ?? '127.0.0.1';
   const logger = createLogger({ level: values['log-level'] ?? 'info', name: values['node-id'] ?? 'swoosh-1' });

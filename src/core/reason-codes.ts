@@ -35,6 +35,10 @@ export const REASON_CODES = {
   clock_drift: { status: 400, text: "The proposal hlc is further ahead of the replica's clock than the allowed drift." },
   record_too_large: { status: 413, text: 'The log record would exceed the maximum record size.' },
   unavailable: { status: 503, text: 'The replica cannot commit right now (storage failure or shutting down); retry elsewhere or later.' },
+  // Replication (a cluster replica).
+  not_leader: { status: 421, text: 'This replica is not the leader and did not forward the request; the body names the leader to retry at.' },
+  no_leader: { status: 503, text: 'The cluster has no leader right now (an election is running or a majority is unreachable); retry shortly.' },
+  diverged: { status: 503, text: "This replica's state hash differs from a peer's at the same index; it refuses writes until an operator investigates." },
   // HTTP requests (the API layer).
   unsupported_media_type: { status: 415, text: 'The request body must be application/json.' },
   payload_too_large: { status: 413, text: 'The request body exceeds the maximum request size.' },

@@ -3,6 +3,7 @@ import { genesisState, parseGenesis } from '../core/genesis.ts';
 import { diffJson, stateToJson, type StateDifference } from '../core/state-json.ts';
 import { stateHash } from '../core/state-hash.ts';
 import { withScratchCopy } from '../storage/scratch-copy.ts';
+import { KEYS } from '../storage/storage-keys.ts';
 import { CorruptLogError, recover, type Recovered } from './recovery.ts';
 
 export interface DoctorCheck {
@@ -38,10 +39,14 @@ export async function runDoctor(dataDir: string): Promise<DoctorReport> {
     if (!g.ok) throw new Error(`genesis: ${g.reasons.join('; ')}`);
     const liveIndex = await store.lastDecisionIndex();
     const liveHash = liveIndex === 0 ? stateHash(genesisState(g.genesis)) : (await store.readDecision(liveIndex))!.decision.state_post_hash;
-    const a = await attempt(() => recover(store, g.genesis, { preserveTornTail: false }));
+    // A cluster replica's log can run past what it applied (uncommitted entries, or committed ones whose
+    // decision records were not yet written): rebuild exactly up to the live index.
+    const clustered = (await store.readMeta(KEYS.hardState)) !== null;
+    const upTo = clustered ? liveIndex : undefined;
+    const a = await attempt(() => recover(store, g.genesis, { preserveTornTail: false, upTo }));
     const first = await store.firstLogIndex();
     const compacted = first !== null && first > 1;
-    const b = compacted ? null : await attempt(() => recover(store, g.genesis, { preserveTornTail: false, fromGenesis: true }));
+    const b = compacted ? null : await attempt(() => recover(store, g.genesis, { preserveTornTail: false, fromGenesis: true, upTo }));
     const checks: DoctorCheck[] = [];
     const describe = (r: Recovered | CorruptLogError) => (r instanceof CorruptLogError ? { error: r.message } : { index: r.lastIndex, state_hash: r.report.state_hash });
     if (a instanceof CorruptLogError) checks.push({ name: 'snapshot+WAL replay', ok: false, detail: a.message });

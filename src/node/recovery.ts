@@ -6,7 +6,8 @@ import { reduce } from '../core/reducer.ts';
 import type { StateDocument } from '../core/state.ts';
 import { stateHash } from '../core/state-hash.ts';
 import { decodeFrame } from '../storage/record-frame.ts';
-import type { LogEntryRecord } from '../storage/records.ts';
+import type { ConfChange } from '../raft/types.ts';
+import { isControlEntry, type LogRecord, type SnapshotRaftMeta } from '../storage/records.ts';
 import type { RawRecord, ReplicaStore } from '../storage/replica-store.ts';
 import { loadSnapshot } from './snapshots.ts';
 
@@ -17,7 +18,7 @@ export interface TornTail {
 }
 
 export interface RecoveryReport {
-  readonly snapshot: { readonly index: number; readonly hlc: string | null; readonly state_hash: Digest } | null;
+  readonly snapshot: { readonly index: number; readonly hlc: string | null; readonly state_hash: Digest; readonly raft?: SnapshotRaftMeta } | null;
   readonly skipped_snapshots: readonly { readonly index: number; readonly reason: string }[];
   readonly replayed: number;
   readonly last_index: number;
@@ -28,8 +29,13 @@ export interface RecoveryReport {
 
 export interface Recovered {
   readonly state: StateDocument;
+  /** The last applied index (for a cluster replica: at most the commit index it was given). */
   readonly lastIndex: number;
   readonly report: RecoveryReport;
+  /** Every valid record after the snapshot, applied or not: a cluster replica rebuilds its Raft log from them. */
+  readonly records: readonly LogRecord[];
+  /** Membership changes among the applied records, in order. */
+  readonly confChanges: readonly ConfChange[];
 }
 
 /** The log cannot be trusted at `index`: the replica must not serve. */
@@ -42,14 +48,17 @@ export class CorruptLogError extends Error {
   }
 }
 
-function decodeEntry(record: RawRecord): { ok: true; entry: LogEntryRecord } | { ok: false; reason: string } {
+function decodeEntry(record: RawRecord): { ok: true; entry: LogRecord } | { ok: false; reason: string } {
   const f = decodeFrame(record.bytes);
   if (!f.ok) return { ok: false, reason: f.reason };
-  const e = f.value as Partial<LogEntryRecord> | null;
-  if (e === null || typeof e !== 'object' || e.index !== record.index || typeof e.stamp !== 'string' || !('proposal' in e)) {
-    return { ok: false, reason: 'record does not hold the entry its key names' };
-  }
-  return { ok: true, entry: e as LogEntryRecord };
+  const e = f.value as Record<string, unknown> | null;
+  const valid =
+    e !== null &&
+    typeof e === 'object' &&
+    e['index'] === record.index &&
+    (('kind' in e && (e['kind'] === 'noop' || (e['kind'] === 'conf' && typeof e['conf'] === 'object'))) || (typeof e['stamp'] === 'string' && 'proposal' in e));
+  if (!valid) return { ok: false, reason: 'record does not hold the entry its key names' };
+  return { ok: true, entry: e as unknown as LogRecord };
 }
 
 export interface RecoverOptions {
@@ -57,6 +66,8 @@ export interface RecoverOptions {
   readonly preserveTornTail?: boolean;
   /** Ignore snapshots and replay from genesis (doctor's second rebuild). */
   readonly fromGenesis?: boolean;
+  /** Apply no entry after this index (a cluster replica's commit index); later records are only returned. */
+  readonly upTo?: number;
 }
 
 export async function recover(store: ReplicaStore, genesis: Genesis, options: RecoverOptions = {}): Promise<Recovered> {
@@ -71,7 +82,7 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
       if (s.ok) {
         state = s.state;
         base = index;
-        snapshot = { index, hlc: s.hlc, state_hash: s.hash };
+        snapshot = { index, hlc: s.hlc, state_hash: s.hash, ...(s.raft === undefined ? {} : { raft: s.raft }) };
         break;
       }
       skipped.push({ index, reason: s.reason });
@@ -84,6 +95,10 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
 
   let expected = base + 1;
   let replayed = 0;
+  let applied = base;
+  const upTo = options.upTo ?? Infinity;
+  const records: LogRecord[] = [];
+  const confChanges: ConfChange[] = [];
   let pendingBad: { record: RawRecord; reason: string } | null = null;
   for await (const record of store.scanLog(base + 1)) {
     if (pendingBad !== null) {
@@ -95,6 +110,14 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
     if (!decoded.ok) {
       pendingBad = { record, reason: decoded.reason };
       expected++;
+      continue;
+    }
+    records.push(decoded.entry);
+    expected++;
+    if (record.index > upTo) continue;
+    applied = record.index;
+    if (isControlEntry(decoded.entry)) {
+      if (decoded.entry.kind === 'conf') confChanges.push(decoded.entry.conf!);
       continue;
     }
     const pre = stateHash(state);
@@ -110,19 +133,19 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
     }
     state = result.state;
     replayed++;
-    expected++;
   }
 
   let torn: TornTail | null = null;
   if (pendingBad !== null) {
     const preserved = options.preserveTornTail === false ? null : await store.preserveRecord(pendingBad.record, pendingBad.reason);
     torn = { index: pendingBad.record.index, reason: pendingBad.reason, preserved_as: preserved };
-    expected--;
   }
-  const lastIndex = expected - 1;
+  const lastIndex = applied;
   return {
     state,
     lastIndex,
+    records,
+    confChanges,
     report: {
       snapshot,
       skipped_snapshots: skipped,

@@ -1,13 +1,13 @@
 // One replica's runtime: admission, HLC stamping, the apply loop, group commit, snapshots, health.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admission, ReadResult, ReplicaService } from '../api/replica-service.ts';
 import { MACHINE_VERSION, STATECHART_HASH } from '../generated/statechart.ts';
 import type { DecisionRecord } from '../core/decision-record.ts';
 import type { Digest } from '../core/digest.ts';
 import { parseGenesis, type Genesis } from '../core/genesis.ts';
 import { formatHlc, hlcReceive, hlcSend, parseHlc, type Hlc } from '../core/hlc.ts';
 import { reduce, type Outcome } from '../core/reducer.ts';
-import type { ReasonCode } from '../core/reason-codes.ts';
 import type { StateDocument } from '../core/state.ts';
 import { stateHash } from '../core/state-hash.ts';
 import type { DecisionEntryRecord } from '../storage/records.ts';
@@ -49,10 +49,7 @@ const DEFAULTS = {
   maxClockDriftMs: 60_000,
 };
 
-/** The reducer decided (accepted, quarantined, rejected, or a duplicate), or the replica refused to admit. */
-export type Admission =
-  | { readonly kind: 'decided'; readonly outcome: Outcome; readonly decision: DecisionRecord | null }
-  | { readonly kind: 'refused'; readonly code: ReasonCode; readonly reasons: readonly string[] };
+export type { Admission };
 
 interface Pending {
   readonly index: number;
@@ -80,7 +77,8 @@ export interface Head {
 
 export class NoGenesisError extends Error {}
 
-export class Replica {
+/** A single-node replica: it is always the leader, and every read is of the last durable state. */
+export class Replica implements ReplicaService {
   readonly metrics: ReplicaMetrics;
   readonly log: Logger;
   private readonly cfg: typeof DEFAULTS;
@@ -144,6 +142,10 @@ export class Replica {
   head(): Head {
     const s = this.durable.state;
     return { state: s, index: this.durable.index, hash: stateHash(s), hlc: s.hlc_last };
+  }
+
+  read(): Promise<ReadResult> {
+    return Promise.resolve({ ok: true, view: this.head() });
   }
 
   /** Admits one proposal: stamps it, reduces it against the newest state, and resolves once it is durable. */

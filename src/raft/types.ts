@@ -31,6 +31,8 @@ export interface ConfState {
 export interface ConfChange {
   readonly type: 'add-voter' | 'add-learner' | 'remove';
   readonly node: NodeId;
+  /** Opaque to Raft (JSON); SWOOSH puts the new member's identity and addresses here. */
+  readonly context?: unknown;
 }
 
 export interface SnapshotMeta {

@@ -1,6 +1,7 @@
 // What the store holds: log entries (replicated), decision records (apply results) and snapshots.
 import type { DecisionRecord } from '../core/decision-record.ts';
 import type { Digest } from '../core/digest.ts';
+import type { ConfChange, ConfState, HardState } from '../raft/types.ts';
 
 /** A log entry as stored: the proposal plus the admitting node's stamp, at an index (and a Raft term). */
 export interface LogEntryRecord {
@@ -8,6 +9,31 @@ export interface LogEntryRecord {
   readonly term: number;
   readonly stamp: string;
   readonly proposal: unknown;
+}
+
+/** A Raft entry that carries no proposal: a new leader's empty entry, or a membership change. */
+export interface ControlEntryRecord {
+  readonly index: number;
+  readonly term: number;
+  readonly kind: 'noop' | 'conf';
+  readonly conf?: ConfChange;
+}
+
+/** What `log/` holds in a cluster: proposals, and Raft's own entries between them. */
+export type LogRecord = LogEntryRecord | ControlEntryRecord;
+
+export function isControlEntry(r: LogRecord): r is ControlEntryRecord {
+  return 'kind' in r;
+}
+
+/** Raft's persisted vote and commit (`meta/hardstate`). */
+export type HardStateRecord = HardState;
+
+/** Raft's view of a snapshot: the term of its last entry and the membership at that point. */
+export interface SnapshotRaftMeta {
+  readonly term: number;
+  readonly conf: ConfState;
+  readonly members: readonly unknown[];
 }
 
 /**
@@ -28,4 +54,6 @@ export interface SnapshotRecord {
   readonly state_hash: Digest;
   readonly state: Record<string, unknown>;
   readonly taken_at: number;
+  /** Present on a cluster replica's snapshots. */
+  readonly raft?: SnapshotRaftMeta;
 }

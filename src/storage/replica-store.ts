@@ -3,10 +3,21 @@ import { performance } from 'node:perf_hooks';
 import { Level } from 'level';
 import type { Genesis } from '../core/genesis.ts';
 import { decodeFrame, encodeFrame, FRAME_KIND, type FrameDecode } from './record-frame.ts';
-import type { DecisionEntryRecord, LogEntryRecord, SnapshotRecord } from './records.ts';
+import type { DecisionEntryRecord, HardStateRecord, LogEntryRecord, LogRecord, SnapshotRecord } from './records.ts';
 import { indexKey, indexOfKey, KEYS, prefixEnd } from './storage-keys.ts';
 
 type Db = Level<string, Uint8Array>;
+type Op = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
+
+/** One Raft Ready's durable part: written in a single batch, so a crash keeps all of it or none. */
+export interface RaftWrite {
+  /** A leader snapshot this follower installs: it replaces the whole log. */
+  readonly snapshot?: SnapshotRecord;
+  /** New entries; any stored entry after the last of them is a conflicting suffix and is deleted. */
+  readonly entries: readonly LogRecord[];
+  readonly hardState: HardStateRecord | null;
+  readonly sync: boolean;
+}
 
 export interface RawRecord {
   readonly index: number;
@@ -52,19 +63,74 @@ export class ReplicaStore {
     return encodeFrame(FRAME_KIND.logEntry, entry);
   }
 
+  async readMeta(key: string): Promise<unknown | null> {
+    const raw = await this.db.get(key);
+    if (raw === undefined) return null;
+    const f = decodeFrame(raw);
+    if (!f.ok) throw new Error(`${key} record is ${f.reason}`);
+    return f.value;
+  }
+
+  async writeMeta(key: string, value: unknown): Promise<void> {
+    await this.db.put(key, encodeFrame(FRAME_KIND.meta, value), { sync: true });
+  }
+
+  /** Persists a Raft Ready (docs/raft.md): snapshot, entries (truncating a conflicting suffix) and hard state. */
+  async persistRaft(w: RaftWrite): Promise<BatchWrite> {
+    const ops: Op[] = [];
+    let bytes = 0;
+    if (w.snapshot !== undefined) {
+      const value = encodeFrame(FRAME_KIND.snapshot, w.snapshot);
+      ops.push({ type: 'put', key: indexKey(KEYS.snapshot, w.snapshot.index), value });
+      bytes += value.length;
+      for await (const key of this.db.keys({ gte: KEYS.log, lt: prefixEnd(KEYS.log) })) ops.push({ type: 'del', key });
+    }
+    const last = w.entries[w.entries.length - 1];
+    if (last !== undefined) {
+      for await (const key of this.db.keys({ gt: indexKey(KEYS.log, last.index), lt: prefixEnd(KEYS.log) })) ops.push({ type: 'del', key });
+    }
+    for (const e of w.entries) {
+      const value = encodeFrame(FRAME_KIND.logEntry, e);
+      ops.push({ type: 'put', key: indexKey(KEYS.log, e.index), value });
+      bytes += value.length;
+    }
+    if (w.hardState !== null) ops.push({ type: 'put', key: KEYS.hardState, value: encodeFrame(FRAME_KIND.meta, w.hardState) });
+    const start = performance.now();
+    if (ops.length > 0) await this.db.batch(ops, { sync: w.sync });
+    return { bytes, fsyncSeconds: (performance.now() - start) / 1000 };
+  }
+
+  /** Decision records of applied entries: derivable by replay, so written without waiting for a sync. */
+  async putDecisions(decisions: readonly DecisionEntryRecord[]): Promise<void> {
+    if (decisions.length === 0) return;
+    await this.db.batch(decisions.flatMap((d) => this.decisionOps(d)));
+  }
+
+  private decisionOps(d: DecisionEntryRecord): Op[] {
+    const value = encodeFrame(FRAME_KIND.decision, d);
+    return [
+      { type: 'put', key: indexKey(KEYS.decision, d.index), value },
+      { type: 'put', key: KEYS.decisionId + d.decision.id.slice('bubble://dr/'.length), value: encodeFrame(FRAME_KIND.meta, d.index) },
+    ];
+  }
+
+  async lastLogIndex(): Promise<number | null> {
+    for await (const key of this.db.keys({ gte: KEYS.log, lt: prefixEnd(KEYS.log), reverse: true, limit: 1 })) return indexOfKey(KEYS.log, key);
+    return null;
+  }
+
   /** Writes entries and their decisions in one synced batch: all of them are durable, or none. */
   async appendBatch(entries: readonly { readonly index: number; readonly bytes: Uint8Array }[], decisions: readonly DecisionEntryRecord[]): Promise<BatchWrite> {
-    const ops: { type: 'put'; key: string; value: Uint8Array }[] = [];
+    const ops: Op[] = [];
     let bytes = 0;
     for (const e of entries) {
       ops.push({ type: 'put', key: indexKey(KEYS.log, e.index), value: e.bytes });
       bytes += e.bytes.length;
     }
     for (const d of decisions) {
-      const value = encodeFrame(FRAME_KIND.decision, d);
-      ops.push({ type: 'put', key: indexKey(KEYS.decision, d.index), value });
-      ops.push({ type: 'put', key: KEYS.decisionId + d.decision.id.slice('bubble://dr/'.length), value: encodeFrame(FRAME_KIND.meta, d.index) });
-      bytes += value.length;
+      const dops = this.decisionOps(d);
+      ops.push(...dops);
+      bytes += (dops[0] as { value: Uint8Array }).value.length;
     }
     const start = performance.now();
     await this.db.batch(ops, { sync: true });

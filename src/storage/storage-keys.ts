@@ -22,6 +22,10 @@ export const KEYS = {
   /** Records found torn or corrupt at the log tail, preserved byte for byte before the index is reused. */
   preserved: 'preserved/',
   genesis: 'meta/genesis',
+  /** Raft's term, vote and commit index, written with (and synced no later than) the entries they cover. */
+  hardState: 'meta/hardstate',
+  /** The cluster this replica was created for: id and the bootstrap members. */
+  cluster: 'meta/cluster',
 } as const;
 
 /** The upper bound for a prefix scan. */

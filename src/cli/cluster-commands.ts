@@ -1,0 +1,188 @@
+// `swoosh cluster init|up` and cluster-mode `serve`: a local Raft cluster of replicas on loopback.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startHttpServer } from '../api/http-server.ts';
+import { parseClusterConfig, readClusterConfig, type ClusterConfig, type ClusterMember } from '../node/cluster-config.ts';
+import type { Logger } from '../node/logger.ts';
+import { RaftReplica } from '../node/raft-replica.ts';
+import { generateKeyFile, parseKeyFile } from '../sdk/proposal-signer.ts';
+import { genesisFile, keysDir, storeDir } from '../storage/data-dir.ts';
+import { ReplicaStore } from '../storage/replica-store.ts';
+import { KEYS } from '../storage/storage-keys.ts';
+import { SigningKey } from '../workload/signing-key.ts';
+import { intOption, printJson, UsageError } from './cli-io.ts';
+import { isEmptyOrMissing, writeGenesisAndKeys } from './replica-commands.ts';
+
+const CLI = join(import.meta.dirname, '..', '..', 'bin', 'swoosh.mjs');
+
+/** A replica directory of a cluster holds its transport identity next to the store. */
+export const nodeKeyFile = (dataDir: string): string => join(dataDir, 'node.key');
+const nodeIdFile = (dataDir: string): string => join(dataDir, 'node.json');
+export const clusterFile = (dir: string): string => join(dir, 'cluster.json');
+export const replicaDir = (dir: string, id: string): string => join(dir, id);
+
+export function isClusterReplicaDir(dataDir: string): boolean {
+  return existsSync(nodeKeyFile(dataDir));
+}
+
+export interface ClusterLayout {
+  readonly replicas: number;
+  readonly host: string;
+  /** One HTTP and one Raft port per replica, in member order. */
+  readonly httpPorts: readonly number[];
+  readonly raftPorts: readonly number[];
+}
+
+/** Creates DIR: one genesis and identity keys for the cluster, cluster.json, and one data directory per replica. */
+export async function initCluster(dir: string, layout: ClusterLayout): Promise<ClusterConfig> {
+  if (![1, 3, 5, 7].includes(layout.replicas)) throw new UsageError('--replicas must be 1, 3, 5 or 7 (an odd number of voters)');
+  if (layout.httpPorts.length !== layout.replicas || layout.raftPorts.length !== layout.replicas) throw new Error('cluster layout: one HTTP and one Raft port per replica');
+  const { genesis } = await writeGenesisAndKeys(dir, 'swoosh');
+  const members: ClusterMember[] = [];
+  const keys: Record<string, ReturnType<typeof generateKeyFile>> = {};
+  for (let i = 1; i <= layout.replicas; i++) {
+    const id = `r${i}`;
+    const key = generateKeyFile();
+    keys[id] = key;
+    members.push({ id, signer: key.signer, raft: { host: layout.host, port: layout.raftPorts[i - 1]! }, http: `http://${layout.host}:${layout.httpPorts[i - 1]!}` });
+  }
+  const cluster = parseClusterConfig({ cluster_id: randomUUID(), members });
+  await writeFile(clusterFile(dir), JSON.stringify(cluster, null, 2) + '\n');
+  for (const m of members) {
+    const rdir = replicaDir(dir, m.id);
+    await mkdir(rdir, { recursive: true, mode: 0o700 });
+    await writeFile(nodeKeyFile(rdir), JSON.stringify(keys[m.id], null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    await writeFile(nodeIdFile(rdir), JSON.stringify({ node_id: m.id, cluster_id: cluster.cluster_id }, null, 2) + '\n');
+    await writeFile(genesisFile(rdir), JSON.stringify(genesis, null, 2) + '\n');
+    const store = await ReplicaStore.open(storeDir(rdir));
+    await store.writeGenesis(genesis);
+    await store.writeMeta(KEYS.cluster, cluster);
+    await store.close();
+  }
+  return cluster;
+}
+
+export async function openClusterReplica(dataDir: string, logger: Logger, options: { snapshotEvery?: number; tickMs?: number }): Promise<RaftReplica> {
+  const id = JSON.parse(await readFile(nodeIdFile(dataDir), 'utf8')) as { node_id: string };
+  const k = parseKeyFile(JSON.parse(await readFile(nodeKeyFile(dataDir), 'utf8')));
+  if (!k.ok) throw new UsageError(`${nodeKeyFile(dataDir)}: ${k.reason}`);
+  const replica = await RaftReplica.open({ dataDir, nodeId: id.node_id, key: new SigningKey(k.secret), logger, snapshotEvery: options.snapshotEvery, tickMs: options.tickMs });
+  await replica.start();
+  return replica;
+}
+
+/** Serves a cluster replica on the HTTP address its membership names. */
+export async function serveClusterReplica(dataDir: string, logger: Logger, options: { snapshotEvery?: number; tickMs?: number; port?: number }): Promise<number> {
+  const replica = await openClusterReplica(dataDir, logger, options);
+  const me = replica.memberList().find((m) => m.id === replica.nodeId)!;
+  const url = new URL(me.http);
+  const server = await startHttpServer(replica, url.hostname, options.port ?? Number(url.port));
+  logger.info({ event: 'listening', url: server.url, node_id: replica.nodeId, applied_index: replica.appliedIndex, state_hash: replica.stateHash }, `listening on ${server.url}`);
+  process.stderr.write(`swoosh serve: ${replica.nodeId} listening on ${server.url}\n`);
+  await untilSignal(logger);
+  await server.close();
+  await replica.close();
+  return 0;
+}
+
+export function untilSignal(logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ event: 'stopping', signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+const LAYOUT_OPTIONS = {
+  data: { type: 'string' },
+  replicas: { type: 'string' },
+  host: { type: 'string' },
+  'http-port-base': { type: 'string' },
+  'raft-port-base': { type: 'string' },
+} as const;
+
+function layoutOf(values: { replicas?: string; host?: string; 'http-port-base'?: string; 'raft-port-base'?: string }): ClusterLayout {
+  const replicas = intOption(values.replicas, 'replicas', 3);
+  const http = intOption(values['http-port-base'], 'http-port-base', 7071);
+  const raft = intOption(values['raft-port-base'], 'raft-port-base', http + 100);
+  const range = (base: number) => Array.from({ length: replicas }, (_, i) => base + i);
+  return { replicas, host: values.host ?? '127.0.0.1', httpPorts: range(http), raftPorts: range(raft) };
+}
+
+export async function clusterCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'init') {
+    const { values } = parseArgs({ args: rest, options: LAYOUT_OPTIONS });
+    if (values.data === undefined) throw new UsageError('usage: swoosh cluster init --data DIR [--replicas 3] [--host 127.0.0.1] [--http-port-base 7071] [--raft-port-base 7171]');
+    const cluster = await initCluster(values.data, layoutOf(values));
+    printJson({ data: values.data, cluster_id: cluster.cluster_id, members: cluster.members, operator_key: join(keysDir(values.data), 'operator.key') });
+    return 0;
+  }
+  if (sub === 'up') return clusterUp(rest);
+  throw new UsageError('usage: swoosh cluster init|up --data DIR [--replicas 3|5]');
+}
+
+/** `swoosh cluster up`: creates DIR on first use, runs one `swoosh serve` process per replica, stops them on Ctrl-C. */
+async function clusterUp(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...LAYOUT_OPTIONS, 'log-level': { type: 'string' } } });
+  const dir = values.data ?? '.swoosh/cluster';
+  let cluster: ClusterConfig;
+  if (await isEmptyOrMissing(dir)) {
+    process.stderr.write(`swoosh cluster up: creating ${dir}\n`);
+    cluster = await initCluster(dir, layoutOf(values));
+  } else {
+    if (!existsSync(clusterFile(dir))) throw new UsageError(`${dir} is not empty and holds no cluster.json; pick a new directory`);
+    cluster = await readClusterConfig(clusterFile(dir));
+    if (values.replicas !== undefined && Number(values.replicas) !== cluster.members.length) {
+      process.stderr.write(`swoosh cluster up: ${dir} already holds a ${cluster.members.length}-replica cluster; --replicas ${values.replicas} is ignored\n`);
+    }
+  }
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  for (const m of cluster.members) {
+    const child = spawn(process.execPath, [CLI, 'serve', '--data', replicaDir(dir, m.id), '--log-level', values['log-level'] ?? 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`swoosh cluster up: ${m.id} exited (${signal ?? code}); the others keep running\n`);
+    });
+    children.push(child);
+  }
+  const operatorKey = join(keysDir(dir), 'operator.key');
+  const endpoints = cluster.members.map((m) => m.http).join(',');
+  process.stderr.write(
+    [
+      `swoosh cluster up: ${cluster.members.length} replicas of cluster ${cluster.cluster_id} (Ctrl-C stops them)`,
+      ...cluster.members.map((m) => `  ${m.id}  ${m.http}  (raft ${m.raft.host}:${m.raft.port}, data ${replicaDir(dir, m.id)})`),
+      `Operator key: ${operatorKey}`,
+      'Try, from another terminal:',
+      `  export SWOOSH_ENDPOINTS=${endpoints}`,
+      '  node bin/swoosh.mjs endpoint status -w table',
+      `  node bin/swoosh.mjs propose --url ${cluster.members[0]!.http} --key ${operatorKey} --transition Boot_ConfigOk --inputs '{"config_hash":"sha256-${'0'.repeat(64)}"}'`,
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  stopping = true;
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((done) => {
+          if (c.exitCode !== null || c.signalCode !== null) return done();
+          const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
+          c.once('exit', () => (clearTimeout(kill), done()));
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+  process.stderr.write('swoosh cluster up: stopped\n');
+  return 0;
+}

@@ -1,0 +1,146 @@
+// A local cluster of `swoosh serve` processes on loopback, for tests, benchmarks and the chaos harness.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { initCluster, replicaDir } from '../cli/cluster-commands.ts';
+import type { ClusterConfig, ClusterMember } from './cluster-config.ts';
+import { freePorts } from './free-ports.ts';
+
+const CLI = join(import.meta.dirname, '..', '..', 'bin', 'swoosh.mjs');
+
+export interface HealthView {
+  readonly node_id: string;
+  readonly status: string;
+  readonly state_hash: string;
+  readonly consensus: { readonly role: string; readonly term: number; readonly leader_id: string | null; readonly commit_index: number; readonly applied_index: number };
+}
+
+export class LocalCluster {
+  private readonly procs = new Map<string, { child: ChildProcess; output: string }>();
+
+  private constructor(
+    readonly dir: string,
+    readonly config: ClusterConfig,
+    private readonly serveArgs: readonly string[],
+  ) {}
+
+  /** Creates the cluster directory (free loopback ports) and starts every replica. */
+  static async create(dir: string, replicas: number, serveArgs: readonly string[] = ['--log-level', 'warn']): Promise<LocalCluster> {
+    const ports = await freePorts(replicas * 2);
+    const config = await initCluster(dir, { replicas, host: '127.0.0.1', httpPorts: ports.slice(0, replicas), raftPorts: ports.slice(replicas) });
+    const cluster = new LocalCluster(dir, config, serveArgs);
+    try {
+      await Promise.all(config.members.map((m) => cluster.start(m.id)));
+    } catch (e) {
+      await cluster.stop();
+      throw e;
+    }
+    return cluster;
+  }
+
+  member(id: string): ClusterMember {
+    const m = this.config.members.find((x) => x.id === id);
+    if (m === undefined) throw new Error(`no member ${id}`);
+    return m;
+  }
+
+  get urls(): string[] {
+    return this.config.members.map((m) => m.http);
+  }
+
+  alive(id: string): boolean {
+    const p = this.procs.get(id);
+    return p !== undefined && p.child.exitCode === null && p.child.signalCode === null;
+  }
+
+  output(id: string): string {
+    return this.procs.get(id)?.output ?? '';
+  }
+
+  /** Starts (or restarts) one replica; resolves once it listens. */
+  start(id: string, timeoutMs = 30_000): Promise<void> {
+    const child = spawn(process.execPath, [CLI, 'serve', '--data', replicaDir(this.dir, id), ...this.serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const entry = { child, output: '' };
+    this.procs.set(id, entry);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${id} did not start within ${timeoutMs} ms:\n${entry.output}`));
+      }, timeoutMs);
+      const onData = (d: Buffer) => {
+        entry.output += d.toString();
+        if (/listening on http/.test(entry.output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${id} exited (${signal ?? code}) before listening:\n${entry.output}`));
+      });
+    });
+  }
+
+  /** kill -9: no shutdown path runs. */
+  async kill(id: string): Promise<void> {
+    const p = this.procs.get(id);
+    if (p === undefined || !this.alive(id)) return;
+    await new Promise<void>((resolve) => {
+      p.child.once('exit', () => resolve());
+      p.child.kill('SIGKILL');
+    });
+  }
+
+  async health(id: string): Promise<HealthView | null> {
+    try {
+      const res = await fetch(`${this.member(id).http}/health`, { signal: AbortSignal.timeout(2000) });
+      return (await res.json()) as HealthView;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Waits until the live replicas agree on one leader; returns its id. */
+  async leader(timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const views = (await Promise.all(this.config.members.filter((m) => this.alive(m.id)).map((m) => this.health(m.id)))).filter((h) => h !== null);
+      const leaders = views.filter((h) => h.consensus.role === 'leader');
+      if (leaders.length === 1 && views.every((h) => h.consensus.leader_id === leaders[0]!.node_id)) return leaders[0]!.node_id;
+      await sleep(50);
+    }
+    throw new Error(`no agreed leader within ${timeoutMs} ms`);
+  }
+
+  /** Waits until every live replica has applied the same index with the same state hash; returns them. */
+  async converged(timeoutMs = 20_000): Promise<HealthView[]> {
+    const deadline = Date.now() + timeoutMs;
+    let last: (HealthView | null)[] = [];
+    while (Date.now() < deadline) {
+      last = await Promise.all(this.config.members.filter((m) => this.alive(m.id)).map((m) => this.health(m.id)));
+      const views = last.filter((h) => h !== null);
+      if (views.length === last.length && views.every((h) => h.consensus.applied_index === views[0]!.consensus.applied_index && h.state_hash === views[0]!.state_hash && h.consensus.applied_index === h.consensus.commit_index)) {
+        return views;
+      }
+      await sleep(100);
+    }
+    throw new Error(`replicas did not converge within ${timeoutMs} ms: ${JSON.stringify(last.map((h) => h && { id: h.node_id, applied: h.consensus.applied_index, hash: h.state_hash }))}`);
+  }
+
+  /** SIGTERM every replica (SIGKILL after 10 s). */
+  async stop(): Promise<void> {
+    await Promise.all(
+      [...this.procs.values()].map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+            child.once('exit', () => (clearTimeout(kill), resolve()));
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  }
+}
