@@ -1,13 +1,20 @@
 // The HTTP surface of a replica (hono): routes, and a JSON 404 / 500 so no request ever gets an HTML page.
 import { Hono } from 'hono';
-import type { ReplicaService } from './replica-service.ts';
+import { getMembers, postAdmin } from './admin-routes.ts';
+import type { ClusterAdmin, ReplicaService } from './replica-service.ts';
 import { getDecision, getDecisions } from './decisions-route.ts';
 import { problem } from './problem.ts';
 import { getCapabilities, getHealth, getMetrics, getState } from './read-routes.ts';
 import { postTransition } from './transition-route.ts';
 
-export function createApp(replica: ReplicaService): Hono {
+/** `admin` is the cluster operator surface; a single-node replica has none (those paths answer 404). */
+export function createApp(replica: ReplicaService, admin?: ClusterAdmin): Hono {
   const app = new Hono();
+  if (admin !== undefined) {
+    app.get('/members', (c) => getMembers(c, admin));
+    app.post('/admin', (c) => postAdmin(c, admin));
+  }
+  app.get('/genesis', (c) => c.json(replica.genesis));
   app.post('/transition', (c) => postTransition(c, replica));
   app.get('/state', (c) => getState(c, replica));
   app.get('/health', (c) => getHealth(c, replica));

@@ -1,7 +1,7 @@
 // Serves a replica's API over HTTP on one address, and closes it cleanly.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { ReplicaService } from './replica-service.ts';
+import type { ClusterAdmin, ReplicaService } from './replica-service.ts';
 import { createApp } from './app.ts';
 
 export interface RunningServer {
@@ -10,9 +10,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function startHttpServer(replica: ReplicaService, host: string, port: number): Promise<RunningServer> {
+export function startHttpServer(replica: ReplicaService, host: string, port: number, admin?: ClusterAdmin): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const app = createApp(replica);
+    const app = createApp(replica, admin);
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
       const url = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
       resolve({

@@ -1,10 +1,12 @@
 // What the HTTP API needs from a replica: the single-node runtime and the cluster runtime both provide it.
 import type { Registry } from 'prom-client';
+import type { AdminRequest } from './admin-request.ts';
 import type { Digest } from '../core/digest.ts';
+import type { Genesis } from '../core/genesis.ts';
 import type { DecisionRecord } from '../core/decision-record.ts';
 import type { Outcome } from '../core/reducer.ts';
 import type { ReasonCode } from '../core/reason-codes.ts';
-import type { StateDocument } from '../core/state.ts';
+import type { Identity, StateDocument } from '../core/state.ts';
 import type { Logger } from '../node/logger.ts';
 import type { DecisionEntryRecord } from '../storage/records.ts';
 
@@ -32,9 +34,24 @@ export interface ReplicaService {
   readonly log: Logger;
   readonly metrics: { readonly registry: Registry };
   readonly retentionMs: number;
+  readonly genesis: Genesis;
   submit(raw: unknown): Promise<Admission>;
   read(consistency: Consistency): Promise<ReadResult>;
   health(): Record<string, unknown>;
   decision(hash: string): Promise<DecisionEntryRecord | null>;
   decisions(after: number, limit: number): Promise<DecisionEntryRecord[]>;
 }
+
+/** What a cluster replica offers operators (docs/admin.md). */
+export interface ClusterAdmin {
+  readonly clusterId: string;
+  membersView(): Record<string, unknown>;
+  /** The applied state's identities: who may sign admin requests. */
+  identities(): Readonly<Record<string, Identity>>;
+  execute(request: AdminRequest): Promise<AdminResult>;
+}
+
+export type AdminResult =
+  | { readonly kind: 'done'; readonly body: Record<string, unknown> }
+  | { readonly kind: 'refused'; readonly code: ReasonCode; readonly reasons: readonly string[] }
+  | { readonly kind: 'not-leader'; readonly leader: { readonly id: string; readonly http: string } | null };

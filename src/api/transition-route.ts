@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { httpStatusOf } from '../core/reason-codes.ts';
 import type { ReplicaService } from './replica-service.ts';
+import { forwardToLeader } from './forward.ts';
 import { problem } from './problem.ts';
 
 export const MAX_REQUEST_BYTES = 512 * 1024;
@@ -28,7 +29,7 @@ export async function postTransition(c: Context, replica: ReplicaService): Promi
 
   const admission = await replica.submit(body);
   if (admission.kind === 'refused') return problem(c, admission.code, admission.reasons);
-  if (admission.kind === 'not-leader') return forwardToLeader(c, admission.leader, text, header);
+  if (admission.kind === 'not-leader') return forwardToLeader(c, admission.leader, '/transition', text, header === undefined ? {} : { 'idempotency-key': header });
   const o = admission.outcome;
   if (o.status === 'rejected') {
     return c.json(
@@ -41,31 +42,4 @@ export async function postTransition(c: Context, replica: ReplicaService): Promi
     { index: o.index, hlc: o.hlc, state_post_hash: o.state_post_hash, decision_record_id: o.decision_record_id, duplicate: o.duplicate, status: o.status, code: o.code, reasons: o.reasons },
     202,
   );
-}
-
-/** Header marking a request one replica forwarded to another, so a stale leader hint cannot make a loop. */
-export const FORWARDED_HEADER = 'x-swoosh-forwarded';
-const FORWARD_TIMEOUT_MS = 15_000;
-
-/**
- * A follower forwards a proposal to the leader once and relays its answer, so every replica offers the same
- * API. A request that was already forwarded is answered 421 naming the leader instead (docs/api.md).
- */
-async function forwardToLeader(c: Context, leader: { id: string; http: string } | null, body: string, idemHeader: string | undefined): Promise<Response> {
-  if (leader === null) return problem(c, 'no_leader', ['no leader is known right now (an election is running or a majority is unreachable); retry shortly']);
-  if (c.req.header(FORWARDED_HEADER) !== undefined) {
-    return problem(c, 'not_leader', [`this replica is not the leader; send the proposal to ${leader.http}`], { leader_id: leader.id, leader_url: leader.http });
-  }
-  const headers: Record<string, string> = { 'content-type': 'application/json', [FORWARDED_HEADER]: '1' };
-  if (idemHeader !== undefined) headers['idempotency-key'] = idemHeader;
-  let res: Response;
-  try {
-    res = await fetch(`${leader.http}/transition`, { method: 'POST', headers, body, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
-  } catch (e) {
-    return problem(c, 'unavailable', [`forwarding to the leader ${leader.id} at ${leader.http} failed: ${(e as Error).message}; the outcome is unknown, retry with the same idem_key`]);
-  }
-  const out = new Headers({ 'content-type': res.headers.get('content-type') ?? 'application/json' });
-  const retry = res.headers.get('retry-after');
-  if (retry !== null) out.set('retry-after', retry);
-  return new Response(await res.text(), { status: res.status, headers: out });
 }

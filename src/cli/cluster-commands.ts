@@ -6,7 +6,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHttpServer } from '../api/http-server.ts';
-import { parseClusterConfig, readClusterConfig, type ClusterConfig, type ClusterMember } from '../node/cluster-config.ts';
+import type { Genesis } from '../core/genesis.ts';
+import { parseClusterConfig, parseMember, readClusterConfig, type ClusterConfig, type ClusterMember } from '../node/cluster-config.ts';
 import type { Logger } from '../node/logger.ts';
 import { RaftReplica } from '../node/raft-replica.ts';
 import { generateKeyFile, parseKeyFile } from '../sdk/proposal-signer.ts';
@@ -21,7 +22,7 @@ const CLI = join(import.meta.dirname, '..', '..', 'bin', 'swoosh.mjs');
 
 /** A replica directory of a cluster holds its transport identity next to the store. */
 export const nodeKeyFile = (dataDir: string): string => join(dataDir, 'node.key');
-const nodeIdFile = (dataDir: string): string => join(dataDir, 'node.json');
+export const nodeIdFile = (dataDir: string): string => join(dataDir, 'node.json');
 export const clusterFile = (dir: string): string => join(dir, 'cluster.json');
 export const replicaDir = (dir: string, id: string): string => join(dir, id);
 
@@ -38,10 +39,15 @@ export interface ClusterLayout {
 }
 
 /** Creates DIR: one genesis and identity keys for the cluster, cluster.json, and one data directory per replica. */
-export async function initCluster(dir: string, layout: ClusterLayout): Promise<ClusterConfig> {
+export async function initCluster(dir: string, layout: ClusterLayout, given?: Genesis): Promise<ClusterConfig> {
   if (![1, 3, 5, 7].includes(layout.replicas)) throw new UsageError('--replicas must be 1, 3, 5 or 7 (an odd number of voters)');
   if (layout.httpPorts.length !== layout.replicas || layout.raftPorts.length !== layout.replicas) throw new Error('cluster layout: one HTTP and one Raft port per replica');
-  const { genesis } = await writeGenesisAndKeys(dir, 'swoosh');
+  // A given genesis (e.g. a seeded workload's) comes with its own identity keys; otherwise new ones are made.
+  const genesis = given ?? (await writeGenesisAndKeys(dir, 'swoosh')).genesis;
+  if (given !== undefined) {
+    await mkdir(dir, { recursive: true });
+    await writeFile(genesisFile(dir), JSON.stringify(given, null, 2) + '\n');
+  }
   const members: ClusterMember[] = [];
   const keys: Record<string, ReturnType<typeof generateKeyFile>> = {};
   for (let i = 1; i <= layout.replicas; i++) {
@@ -56,7 +62,7 @@ export async function initCluster(dir: string, layout: ClusterLayout): Promise<C
     const rdir = replicaDir(dir, m.id);
     await mkdir(rdir, { recursive: true, mode: 0o700 });
     await writeFile(nodeKeyFile(rdir), JSON.stringify(keys[m.id], null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-    await writeFile(nodeIdFile(rdir), JSON.stringify({ node_id: m.id, cluster_id: cluster.cluster_id }, null, 2) + '\n');
+    await writeFile(nodeIdFile(rdir), JSON.stringify({ node_id: m.id, cluster_id: cluster.cluster_id, member: m }, null, 2) + '\n');
     await writeFile(genesisFile(rdir), JSON.stringify(genesis, null, 2) + '\n');
     const store = await ReplicaStore.open(storeDir(rdir));
     await store.writeGenesis(genesis);
@@ -67,10 +73,11 @@ export async function initCluster(dir: string, layout: ClusterLayout): Promise<C
 }
 
 export async function openClusterReplica(dataDir: string, logger: Logger, options: { snapshotEvery?: number; tickMs?: number }): Promise<RaftReplica> {
-  const id = JSON.parse(await readFile(nodeIdFile(dataDir), 'utf8')) as { node_id: string };
+  const id = JSON.parse(await readFile(nodeIdFile(dataDir), 'utf8')) as { node_id: string; member?: unknown };
   const k = parseKeyFile(JSON.parse(await readFile(nodeKeyFile(dataDir), 'utf8')));
   if (!k.ok) throw new UsageError(`${nodeKeyFile(dataDir)}: ${k.reason}`);
-  const replica = await RaftReplica.open({ dataDir, nodeId: id.node_id, key: new SigningKey(k.secret), logger, snapshotEvery: options.snapshotEvery, tickMs: options.tickMs });
+  const self = id.member === undefined ? undefined : parseMember(id.member, `${nodeIdFile(dataDir)} member`);
+  const replica = await RaftReplica.open({ dataDir, nodeId: id.node_id, key: new SigningKey(k.secret), logger, snapshotEvery: options.snapshotEvery, tickMs: options.tickMs, self });
   await replica.start();
   return replica;
 }
@@ -78,9 +85,9 @@ export async function openClusterReplica(dataDir: string, logger: Logger, option
 /** Serves a cluster replica on the HTTP address its membership names. */
 export async function serveClusterReplica(dataDir: string, logger: Logger, options: { snapshotEvery?: number; tickMs?: number; port?: number }): Promise<number> {
   const replica = await openClusterReplica(dataDir, logger, options);
-  const me = replica.memberList().find((m) => m.id === replica.nodeId)!;
+  const me = replica.selfMember();
   const url = new URL(me.http);
-  const server = await startHttpServer(replica, url.hostname, options.port ?? Number(url.port));
+  const server = await startHttpServer(replica, url.hostname, options.port ?? Number(url.port), replica);
   logger.info({ event: 'listening', url: server.url, node_id: replica.nodeId, applied_index: replica.appliedIndex, state_hash: replica.stateHash }, `listening on ${server.url}`);
   process.stderr.write(`swoosh serve: ${replica.nodeId} listening on ${server.url}\n`);
   await untilSignal(logger);

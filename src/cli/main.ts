@@ -2,6 +2,7 @@
 import { benchCommand } from './bench-command.ts';
 import { clusterCommand } from './cluster-commands.ts';
 import { keygenCommand, signCommand } from './key-commands.ts';
+import { leaderCommand, memberCommand } from './member-commands.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { endpointCommand } from './endpoint-command.ts';
 import { simCommand } from './sim-command.ts';
@@ -19,6 +20,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   serve: { run: serveCommand, help: 'serve --data DIR --port P [--host H]     run a replica: recover from disk, serve the HTTP API' },
   propose: { run: proposeCommand, help: 'propose --key F --url U --transition T --inputs JSON  sign and send; retries on a stale hash' },
   endpoint: { run: endpointCommand, help: 'endpoint health|status|hash [--endpoints U,U] [-w table|json]  operator views (SWOOSH_ENDPOINTS)' },
+  member: { run: memberCommand, help: 'member list|add|promote|remove [--learner] --key ADMIN.key  cluster membership, one change at a time' },
+  leader: { run: leaderCommand, help: 'leader transfer ID --key ADMIN.key       hand leadership to another voter (rolling restarts)' },
   doctor: { run: doctorCommand, help: 'doctor --data DIR                        rebuild from snapshot+WAL and genesis+WAL; diff with live' },
   sim: { run: simCommand, help: 'sim (--seed S | --seeds A..B) [--steps N]  deterministic Raft+reducer cluster simulation with faults' },
   keygen: { run: keygenCommand, help: 'keygen --out FILE                        write a new Ed25519 key file (mode 0600)' },

@@ -38,6 +38,8 @@ export const REASON_CODES = {
   // Replication (a cluster replica).
   not_leader: { status: 421, text: 'This replica is not the leader and did not forward the request; the body names the leader to retry at.' },
   no_leader: { status: 503, text: 'The cluster has no leader right now (an election is running or a majority is unreachable); retry shortly.' },
+  malformed_admin_request: { status: 400, text: 'The operator request is not a fresh, well-formed swoosh.admin.v1 request for this cluster.' },
+  membership_change_refused: { status: 409, text: 'The membership change does not apply to the current membership (unknown or existing member, last voter, or another change in progress).' },
   diverged: { status: 503, text: "This replica's state hash differs from a peer's at the same index; it refuses writes until an operator investigates." },
   // HTTP requests (the API layer).
   unsupported_media_type: { status: 415, text: 'The request body must be application/json.' },

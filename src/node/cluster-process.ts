@@ -1,8 +1,10 @@
 // A local cluster of `swoosh serve` processes on loopback, for tests, benchmarks and the chaos harness.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { initCluster, replicaDir } from '../cli/cluster-commands.ts';
+import type { Genesis } from '../core/genesis.ts';
 import type { ClusterConfig, ClusterMember } from './cluster-config.ts';
 import { freePorts } from './free-ports.ts';
 
@@ -17,6 +19,8 @@ export interface HealthView {
 
 export class LocalCluster {
   private readonly procs = new Map<string, { child: ChildProcess; output: string }>();
+  /** Replicas added after bootstrap (`swoosh member add`): their data directory and endpoint. */
+  private readonly extras = new Map<string, { dir: string; member: ClusterMember }>();
 
   private constructor(
     readonly dir: string,
@@ -25,9 +29,9 @@ export class LocalCluster {
   ) {}
 
   /** Creates the cluster directory (free loopback ports) and starts every replica. */
-  static async create(dir: string, replicas: number, serveArgs: readonly string[] = ['--log-level', 'warn']): Promise<LocalCluster> {
+  static async create(dir: string, replicas: number, serveArgs: readonly string[] = ['--log-level', 'warn'], genesis?: Genesis): Promise<LocalCluster> {
     const ports = await freePorts(replicas * 2);
-    const config = await initCluster(dir, { replicas, host: '127.0.0.1', httpPorts: ports.slice(0, replicas), raftPorts: ports.slice(replicas) });
+    const config = await initCluster(dir, { replicas, host: '127.0.0.1', httpPorts: ports.slice(0, replicas), raftPorts: ports.slice(replicas) }, genesis);
     const cluster = new LocalCluster(dir, config, serveArgs);
     try {
       await Promise.all(config.members.map((m) => cluster.start(m.id)));
@@ -39,13 +43,25 @@ export class LocalCluster {
   }
 
   member(id: string): ClusterMember {
-    const m = this.config.members.find((x) => x.id === id);
+    const m = this.config.members.find((x) => x.id === id) ?? this.extras.get(id)?.member;
     if (m === undefined) throw new Error(`no member ${id}`);
     return m;
   }
 
+  /** Every replica this harness started, bootstrap members first. */
+  get ids(): string[] {
+    return [...this.config.members.map((m) => m.id), ...this.extras.keys()];
+  }
+
   get urls(): string[] {
-    return this.config.members.map((m) => m.http);
+    return this.ids.map((id) => this.member(id).http);
+  }
+
+  /** Starts a replica created by `swoosh member add` in `dir` (its node.json names its endpoint). */
+  async startExtra(id: string, dir: string): Promise<void> {
+    const node = JSON.parse(await readFile(join(dir, 'node.json'), 'utf8')) as { member: ClusterMember };
+    this.extras.set(id, { dir, member: node.member });
+    await this.start(id);
   }
 
   alive(id: string): boolean {
@@ -59,7 +75,8 @@ export class LocalCluster {
 
   /** Starts (or restarts) one replica; resolves once it listens. */
   start(id: string, timeoutMs = 30_000): Promise<void> {
-    const child = spawn(process.execPath, [CLI, 'serve', '--data', replicaDir(this.dir, id), ...this.serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const dataDir = this.extras.get(id)?.dir ?? replicaDir(this.dir, id);
+    const child = spawn(process.execPath, [CLI, 'serve', '--data', dataDir, ...this.serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     const entry = { child, output: '' };
     this.procs.set(id, entry);
     return new Promise((resolve, reject) => {
@@ -106,7 +123,7 @@ export class LocalCluster {
   async leader(timeoutMs = 20_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const views = (await Promise.all(this.config.members.filter((m) => this.alive(m.id)).map((m) => this.health(m.id)))).filter((h) => h !== null);
+      const views = (await Promise.all(this.ids.filter((id) => this.alive(id)).map((id) => this.health(id)))).filter((h) => h !== null);
       const leaders = views.filter((h) => h.consensus.role === 'leader');
       if (leaders.length === 1 && views.every((h) => h.consensus.leader_id === leaders[0]!.node_id)) return leaders[0]!.node_id;
       await sleep(50);
@@ -119,7 +136,7 @@ export class LocalCluster {
     const deadline = Date.now() + timeoutMs;
     let last: (HealthView | null)[] = [];
     while (Date.now() < deadline) {
-      last = await Promise.all(this.config.members.filter((m) => this.alive(m.id)).map((m) => this.health(m.id)));
+      last = await Promise.all(this.ids.filter((id) => this.alive(id)).map((id) => this.health(id)));
       const views = last.filter((h) => h !== null);
       if (views.length === last.length && views.every((h) => h.consensus.applied_index === views[0]!.consensus.applied_index && h.state_hash === views[0]!.state_hash && h.consensus.applied_index === h.consensus.commit_index)) {
         return views;

@@ -3,13 +3,14 @@
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admission, Consistency, ReadResult, ReplicaService } from '../api/replica-service.ts';
+import type { AdminRequest } from '../api/admin-request.ts';
+import type { Admission, AdminResult, ClusterAdmin, Consistency, ReadResult, ReplicaService } from '../api/replica-service.ts';
 import type { DecisionRecord } from '../core/decision-record.ts';
 import type { Digest } from '../core/digest.ts';
 import { parseGenesis, type Genesis } from '../core/genesis.ts';
 import { compareHlc, formatHlc, hlcReceive, hlcSend, parseHlc, type Hlc } from '../core/hlc.ts';
 import { reduce, type LogEntry, type Outcome } from '../core/reducer.ts';
-import type { StateDocument } from '../core/state.ts';
+import type { Identity, StateDocument } from '../core/state.ts';
 import { stateHash } from '../core/state-hash.ts';
 import { MACHINE_VERSION, STATECHART_HASH } from '../generated/statechart.ts';
 import { RawNode } from '../raft/raw-node.ts';
@@ -21,6 +22,7 @@ import { ReplicaStore } from '../storage/replica-store.ts';
 import { KEYS } from '../storage/storage-keys.ts';
 import { PeerTransport } from '../transport/peer-transport.ts';
 import type { SigningKey } from '../workload/signing-key.ts';
+import { executeAdmin } from './cluster-admin.ts';
 import { parseClusterConfig, parseMember, peerIdentity, type ClusterConfig, type ClusterMember } from './cluster-config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type ReplicaMetrics } from './metrics.ts';
@@ -35,6 +37,8 @@ export interface RaftReplicaConfig {
   readonly nodeId: string;
   /** This replica's transport identity; its signer must be the one the cluster config names for nodeId. */
   readonly key: SigningKey;
+  /** This replica's own entry, for a member added after bootstrap (its node.json). */
+  readonly self?: ClusterMember;
   /** Written into a new data directory; an existing one must hold the same cluster_id. */
   readonly cluster?: ClusterConfig;
   /** One Raft tick (default 100 ms): heartbeats every tick, elections after 10-20 ticks. */
@@ -86,7 +90,7 @@ interface PeerFrame {
 
 const HASH_HISTORY = 4096;
 
-export class RaftReplica implements ReplicaService {
+export class RaftReplica implements ReplicaService, ClusterAdmin {
   readonly metrics: ReplicaMetrics;
   readonly raftMetrics: RaftMetrics;
   readonly log: Logger;
@@ -110,7 +114,9 @@ export class RaftReplica implements ReplicaService {
   private snapshotIndex: number;
   private snapshotHlc: string | null;
   private snapshotting = false;
-  private sentFailures = new Map<string, number>();
+  private readonly self: ClusterMember | undefined;
+  private readonly sendFailuresSeen = new Map<string, number>();
+  private ticks = 0;
 
   private constructor(
     readonly nodeId: string,
@@ -126,6 +132,7 @@ export class RaftReplica implements ReplicaService {
     private readonly key: SigningKey,
     config: RaftReplicaConfig,
   ) {
+    this.self = config.self;
     this.cfg = { ...DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([k, v]) => v !== undefined && k in DEFAULTS)) } as typeof DEFAULTS;
     this.log = config.logger ?? createLogger({ name: nodeId });
     this.metrics = createMetrics();
@@ -174,7 +181,9 @@ export class RaftReplica implements ReplicaService {
         node.applyConfChange(cc);
         applyMemberChange(members, cc);
       }
-      const me = members.get(config.nodeId);
+      // A replica added by `swoosh member add` is not in the bootstrap membership: it knows itself from its
+      // node.json until the change that adds it is applied here.
+      const me = members.get(config.nodeId) ?? config.self;
       if (me === undefined) throw new Error(`${config.nodeId} is not a member of cluster ${cluster.cluster_id} (members: ${[...members.keys()].join(', ')})`);
       if (me.signer !== config.key.signer) throw new Error(`the node key's signer is not the one cluster ${cluster.cluster_id} names for ${config.nodeId}`);
       const replica = new RaftReplica(config.nodeId, store, storage, node, g.genesis, cluster, members, recovered.report, recovered.state, recovered.lastIndex, config.key, config);
@@ -203,7 +212,7 @@ export class RaftReplica implements ReplicaService {
 
   /** Starts the transport and the tick timer. */
   async start(): Promise<void> {
-    const me = this.members.get(this.nodeId)!;
+    const me = this.selfMember();
     this.transport = await PeerTransport.start({
       self: peerIdentity(me),
       key: this.key,
@@ -213,6 +222,7 @@ export class RaftReplica implements ReplicaService {
     });
     this.ticker = setInterval(() => {
       this.node.tick();
+      if (++this.ticks % 10 === 0) this.syncTransportMetrics();
       this.schedule();
     }, this.cfg.tickMs);
     this.ticker.unref();
@@ -309,6 +319,15 @@ export class RaftReplica implements ReplicaService {
         this.node.reportSnapshot(m.to, ok);
         if (ok) this.raftMetrics.snapshotsSent.inc();
       } else if (!ok) this.node.reportUnreachable(m.to);
+    }
+  }
+
+  /** The transport counts send failures per peer; the metric is a counter, so add what is new since last time. */
+  private syncTransportMetrics(): void {
+    for (const [peer, st] of Object.entries(this.transport?.stats() ?? {})) {
+      const delta = st.sendFailures - (this.sendFailuresSeen.get(peer) ?? 0);
+      if (delta > 0) this.raftMetrics.peerSendFailures.inc({ peer }, delta);
+      this.sendFailuresSeen.set(peer, st.sendFailures);
     }
   }
 
@@ -454,8 +473,7 @@ export class RaftReplica implements ReplicaService {
     if (this.divergence !== null) return { kind: 'refused', code: 'diverged', reasons: [this.divergenceText()] };
     const raft = this.node.raft;
     if (raft.role !== 'leader') {
-      const lead = raft.lead === null ? null : this.members.get(raft.lead);
-      return { kind: 'not-leader', leader: lead === undefined || lead === null ? null : { id: lead.id, http: lead.http } };
+      return { kind: 'not-leader', leader: this.leaderAddress() };
     }
     const now = Date.now();
     const claimed = typeof (raw as { hlc?: unknown } | null)?.hlc === 'string' ? parseHlc((raw as { hlc: string }).hlc) : null;
@@ -669,6 +687,34 @@ export class RaftReplica implements ReplicaService {
       machine: { version: MACHINE_VERSION, statechart_hash: STATECHART_HASH },
       recovery: { replayed: this.recovery.replayed, snapshot_index: this.recovery.snapshot?.index ?? null, duration_seconds: this.recovery.duration_seconds },
     };
+  }
+
+  /** This replica's own entry (from the membership, or its node.json before it has applied its own addition). */
+  selfMember(): ClusterMember {
+    return this.members.get(this.nodeId) ?? this.self!;
+  }
+
+  leaderAddress(): { id: string; http: string } | null {
+    const lead = this.node.raft.lead;
+    const m = lead === null ? undefined : this.members.get(lead);
+    return m === undefined ? null : { id: m.id, http: m.http };
+  }
+
+  // ClusterAdmin (docs/admin.md)
+  get clusterId(): string {
+    return this.cluster.cluster_id;
+  }
+
+  membersView(): Record<string, unknown> {
+    return { cluster_id: this.cluster.cluster_id, leader_id: this.node.raft.lead, members: this.memberList(), bootstrap: this.cluster.members };
+  }
+
+  identities(): Readonly<Record<string, Identity>> {
+    return this.applied.state.boot.identities;
+  }
+
+  execute(request: AdminRequest): Promise<AdminResult> {
+    return executeAdmin(this, request);
   }
 
   /** Members as this replica knows them (config + applied membership changes). */

@@ -1,0 +1,30 @@
+// Cluster operator endpoints (docs/admin.md): GET /members, and POST /admin for signed operator requests.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { verifyAdminRequest } from './admin-request.ts';
+import { forwardToLeader } from './forward.ts';
+import { problem } from './problem.ts';
+import type { ClusterAdmin } from './replica-service.ts';
+import { MAX_REQUEST_BYTES } from './transition-route.ts';
+
+export function getMembers(c: Context, admin: ClusterAdmin): Response {
+  return c.json(admin.membersView());
+}
+
+export async function postAdmin(c: Context, admin: ClusterAdmin): Promise<Response> {
+  const text = await c.req.text();
+  if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) return problem(c, 'payload_too_large', [`the body exceeds ${MAX_REQUEST_BYTES} bytes`]);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    return problem(c, 'invalid_json', [(e as Error).message]);
+  }
+  // Every replica checks the signature before acting or forwarding: unsigned requests go no further.
+  const v = verifyAdminRequest(body, admin.clusterId, Date.now(), admin.identities());
+  if (!v.ok) return problem(c, v.code, [v.reason]);
+  const result = await admin.execute(v.request);
+  if (result.kind === 'not-leader') return forwardToLeader(c, result.leader, '/admin', text);
+  if (result.kind === 'refused') return problem(c, result.code, result.reasons);
+  return c.json(result.body, 200 as ContentfulStatusCode);
+}
