@@ -15,6 +15,10 @@ export function createApp(replica: ReplicaService, admin?: ClusterAdmin): Hono {
     app.post('/admin', (c) => postAdmin(c, admin));
   }
   app.get('/genesis', (c) => c.json(replica.genesis));
+  app.get('/snapshot', (c) => {
+    c.header('content-type', 'application/octet-stream');
+    return c.body(Buffer.from(replica.snapshotFile()));
+  });
   app.post('/transition', (c) => postTransition(c, replica));
   app.get('/state', (c) => getState(c, replica));
   app.get('/health', (c) => getHealth(c, replica));

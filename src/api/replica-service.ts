@@ -38,6 +38,8 @@ export interface ReplicaService {
   submit(raw: unknown): Promise<Admission>;
   read(consistency: Consistency): Promise<ReadResult>;
   health(): Record<string, unknown>;
+  /** The applied state as a snapshot file (docs/admin.md, `swoosh snapshot save`). */
+  snapshotFile(): Uint8Array;
   decision(hash: string): Promise<DecisionEntryRecord | null>;
   decisions(after: number, limit: number): Promise<DecisionEntryRecord[]>;
 }

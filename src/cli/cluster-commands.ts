@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHttpServer } from '../api/http-server.ts';
 import type { Genesis } from '../core/genesis.ts';
+import type { SnapshotRecord } from '../storage/records.ts';
 import { parseClusterConfig, parseMember, readClusterConfig, type ClusterConfig, type ClusterMember } from '../node/cluster-config.ts';
 import type { Logger } from '../node/logger.ts';
 import { RaftReplica } from '../node/raft-replica.ts';
@@ -30,6 +31,8 @@ export function isClusterReplicaDir(dataDir: string): boolean {
   return existsSync(nodeKeyFile(dataDir));
 }
 
+export const DEFAULT_HTTP_PORT_BASE = 7071;
+
 export interface ClusterLayout {
   readonly replicas: number;
   readonly host: string;
@@ -38,8 +41,11 @@ export interface ClusterLayout {
   readonly raftPorts: readonly number[];
 }
 
-/** Creates DIR: one genesis and identity keys for the cluster, cluster.json, and one data directory per replica. */
-export async function initCluster(dir: string, layout: ClusterLayout, given?: Genesis): Promise<ClusterConfig> {
+/**
+ * Creates DIR: one genesis and identity keys for the cluster (or the given genesis), cluster.json, and one data
+ * directory per replica. With `restore`, every replica starts from that snapshot instead of genesis.
+ */
+export async function initCluster(dir: string, layout: ClusterLayout, given?: Genesis, restore?: SnapshotRecord): Promise<ClusterConfig> {
   if (![1, 3, 5, 7].includes(layout.replicas)) throw new UsageError('--replicas must be 1, 3, 5 or 7 (an odd number of voters)');
   if (layout.httpPorts.length !== layout.replicas || layout.raftPorts.length !== layout.replicas) throw new Error('cluster layout: one HTTP and one Raft port per replica');
   // A given genesis (e.g. a seeded workload's) comes with its own identity keys; otherwise new ones are made.
@@ -67,6 +73,12 @@ export async function initCluster(dir: string, layout: ClusterLayout, given?: Ge
     const store = await ReplicaStore.open(storeDir(rdir));
     await store.writeGenesis(genesis);
     await store.writeMeta(KEYS.cluster, cluster);
+    if (restore !== undefined) {
+      // A new cluster whose log begins after the snapshot: term 1, every new member a voter, commit = its index.
+      const conf = { voters: members.map((x) => x.id), learners: [] };
+      await store.putSnapshot({ ...restore, raft: { term: 1, conf, members } });
+      await store.writeMeta(KEYS.hardState, { term: 1, vote: null, commit: restore.index });
+    }
     await store.close();
   }
   return cluster;
@@ -107,7 +119,7 @@ export function untilSignal(logger: Logger): Promise<void> {
   });
 }
 
-const LAYOUT_OPTIONS = {
+export const LAYOUT_OPTIONS = {
   data: { type: 'string' },
   replicas: { type: 'string' },
   host: { type: 'string' },
@@ -115,9 +127,9 @@ const LAYOUT_OPTIONS = {
   'raft-port-base': { type: 'string' },
 } as const;
 
-function layoutOf(values: { replicas?: string; host?: string; 'http-port-base'?: string; 'raft-port-base'?: string }): ClusterLayout {
+export function layoutOf(values: { replicas?: string; host?: string; 'http-port-base'?: string; 'raft-port-base'?: string }): ClusterLayout {
   const replicas = intOption(values.replicas, 'replicas', 3);
-  const http = intOption(values['http-port-base'], 'http-port-base', 7071);
+  const http = intOption(values['http-port-base'], 'http-port-base', DEFAULT_HTTP_PORT_BASE);
   const raft = intOption(values['raft-port-base'], 'raft-port-base', http + 100);
   const range = (base: number) => Array.from({ length: replicas }, (_, i) => base + i);
   return { replicas, host: values.host ?? '127.0.0.1', httpPorts: range(http), raftPorts: range(raft) };

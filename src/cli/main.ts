@@ -6,6 +6,7 @@ import { leaderCommand, memberCommand } from './member-commands.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { endpointCommand } from './endpoint-command.ts';
 import { simCommand } from './sim-command.ts';
+import { snapshotCommand } from './snapshot-commands.ts';
 import { proposeCommand } from './propose-command.ts';
 import { initCommand, serveCommand, startCommand } from './replica-commands.ts';
 import { UsageError } from './cli-io.ts';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   endpoint: { run: endpointCommand, help: 'endpoint health|status|hash [--endpoints U,U] [-w table|json]  operator views (SWOOSH_ENDPOINTS)' },
   member: { run: memberCommand, help: 'member list|add|promote|remove [--learner] --key ADMIN.key  cluster membership, one change at a time' },
   leader: { run: leaderCommand, help: 'leader transfer ID --key ADMIN.key       hand leadership to another voter (rolling restarts)' },
+  snapshot: { run: snapshotCommand, help: 'snapshot save|inspect|restore FILE [--data NEWDIR]  save applied state; check a file; new cluster from one' },
   doctor: { run: doctorCommand, help: 'doctor --data DIR                        rebuild from snapshot+WAL and genesis+WAL; diff with live' },
   sim: { run: simCommand, help: 'sim (--seed S | --seeds A..B) [--steps N]  deterministic Raft+reducer cluster simulation with faults' },
   keygen: { run: keygenCommand, help: 'keygen --out FILE                        write a new Ed25519 key file (mode 0600)' },

@@ -30,6 +30,7 @@ import { createRaftMetrics, type RaftMetrics } from './raft-metrics.ts';
 import { decodeCommand, decodeSnapshotData, encodeCommand, encodeSnapshotData, entryOfRecord, recordOfEntry } from './raft-entries.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
 import { NoGenesisError } from './replica.ts';
+import { encodeSnapshotFile } from './snapshot-file.ts';
 import { snapshotOf, verifySnapshot } from './snapshots.ts';
 
 export interface RaftReplicaConfig {
@@ -634,6 +635,12 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     const ok = this.node.transferLeader(to);
     this.schedule();
     return ok;
+  }
+
+  snapshotFile(): Uint8Array {
+    const { state, index } = this.applied;
+    const raftMeta = { term: this.node.raft.log.term(index) ?? 0, conf: this.node.raft.confState(), members: [...this.members.values()] };
+    return encodeSnapshotFile({ cluster_id: this.cluster.cluster_id, genesis: this.genesis, snapshot: snapshotOf(state, index, Date.now(), raftMeta) });
   }
 
   health(): Record<string, unknown> {

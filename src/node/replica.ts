@@ -16,6 +16,7 @@ import { storeDir } from '../storage/data-dir.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type ReplicaMetrics } from './metrics.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
+import { encodeSnapshotFile } from './snapshot-file.ts';
 import { loadSnapshot, snapshotOf } from './snapshots.ts';
 
 export interface ReplicaConfig {
@@ -288,6 +289,11 @@ export class Replica implements ReplicaService {
     } finally {
       this.snapshotting = false;
     }
+  }
+
+  snapshotFile(): Uint8Array {
+    const { state, index } = this.durable;
+    return encodeSnapshotFile({ cluster_id: null, genesis: this.genesis, snapshot: snapshotOf(state, index, this.now()) });
   }
 
   health(): Record<string, unknown> {
