@@ -1,6 +1,7 @@
 // A real 3-replica cluster (processes, TCP, LevelDB): writes through any replica, kill -9 of the leader under
 // load, restart, and convergence to one state hash with no acknowledged transition lost.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -107,6 +108,14 @@ test(`a 3-replica cluster survives kill -9 of its leader under load ${seedNote()
     // Linearizable reads on every replica see the same state.
     const reads = await Promise.all(cluster.urls.map(async (u) => (await (await fetch(`${u}/state?projection=boot`)).json()) as { hash: string; index: number }));
     for (const r of reads) assert.equal(r.hash, views[0]!.state_hash, 'a linearizable read returns the converged state');
+    // Consensus metrics, named as etcd's, and lint-clean for Prometheus (when promtool is installed).
+    const REQUIRED = ['swoosh_server_has_leader', 'swoosh_server_is_leader', 'swoosh_server_leader_changes_seen_total', 'swoosh_server_proposals_committed_total', 'swoosh_server_proposals_applied_total', 'swoosh_server_proposals_failed_total', 'swoosh_server_proposals_pending', 'swoosh_disk_wal_fsync_duration_seconds', 'swoosh_network_peer_round_trip_time_seconds', 'swoosh_network_peer_sent_failures_total', 'swoosh_raft_term', 'swoosh_build_info', 'swoosh_snapshot_sent_total', 'swoosh_snapshot_installed_total'];
+    const leaderMetrics = await (await fetch(`${cluster.member(second).http}/metrics`)).text();
+    for (const name of REQUIRED) assert.match(leaderMetrics, new RegExp(`^# TYPE ${name} `, 'm'), `/metrics exposes ${name}`);
+    assert.match(leaderMetrics, /^swoosh_server_is_leader 1$/m, 'the leader says it leads');
+    assert.match(leaderMetrics, /^swoosh_network_peer_round_trip_time_seconds_count\{peer="r\d"\} [1-9]/m, 'the leader measured heartbeat round trips');
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: leaderMetrics, encoding: 'utf8' });
+    if (promtool.error === undefined) assert.equal(promtool.status, 0, `promtool: ${promtool.stdout}${promtool.stderr}`);
     process.stdout.write(`# leader ${first} killed: new leader ${second} elected after ${electedAfterMs} ms, first write acknowledged after ${firstAckAfterKill! - killedAt} ms; ${acked.size} writes acknowledged\n`);
   } finally {
     await cluster.stop();
