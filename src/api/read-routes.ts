@@ -47,7 +47,7 @@ export function getCapabilities(c: Context, replica: ReplicaService): Response {
       { name: 'dedupe', version: 1, params: { mode: 'replicated-state', scope: 'idem_key', retention_ms: replica.retentionMs, expiry_clock: 'hlc' } },
       { name: 'state_hash', version: 1, params: { sections: 'sha256-per-section', dedupe_set: 'lthash16-shake256' } },
       { name: 'statechart', version: MACHINE_VERSION, params: { statechart_hash: STATECHART_HASH } },
-      { name: 'consistency', version: 1, params: { writes: 'durable-before-202', reads: 'last-durable-state' } },
+      { name: 'consistency', version: 1, params: replica.consistency },
       { name: 'decisions_feed', version: 1, params: { max_limit: 1000 } },
     ],
   });

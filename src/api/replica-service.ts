@@ -35,6 +35,8 @@ export interface ReplicaService {
   readonly metrics: { readonly registry: Registry };
   readonly retentionMs: number;
   readonly genesis: Genesis;
+  /** What /capabilities says about consistency (docs/api.md). */
+  readonly consistency: Readonly<Record<string, string>>;
   submit(raw: unknown): Promise<Admission>;
   read(consistency: Consistency): Promise<ReadResult>;
   health(): Record<string, unknown>;

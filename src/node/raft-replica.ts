@@ -532,6 +532,8 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     });
   }
 
+  readonly consistency = { writes: 'committed-on-majority-and-applied-before-202', reads: 'linearizable-readindex', stale_reads: 'consistency=stale' };
+
   /** Linearizable reads confirm leadership with a ReadIndex round and wait until that index is applied here. */
   async read(consistency: Consistency): Promise<ReadResult> {
     if (consistency === 'stale') {

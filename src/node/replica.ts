@@ -145,6 +145,8 @@ export class Replica implements ReplicaService {
     return { state: s, index: this.durable.index, hash: stateHash(s), hlc: s.hlc_last };
   }
 
+  readonly consistency = { writes: 'durable-before-202', reads: 'last-durable-state' };
+
   read(): Promise<ReadResult> {
     return Promise.resolve({ ok: true, view: this.head() });
   }
