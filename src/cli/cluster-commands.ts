@@ -84,18 +84,26 @@ export async function initCluster(dir: string, layout: ClusterLayout, given?: Ge
   return cluster;
 }
 
-export async function openClusterReplica(dataDir: string, logger: Logger, options: { snapshotEvery?: number; tickMs?: number }): Promise<RaftReplica> {
+export interface ClusterServeOptions {
+  readonly snapshotEvery?: number;
+  readonly logTailKept?: number;
+  readonly snapshotChunkBytes?: number;
+  readonly tickMs?: number;
+  readonly port?: number;
+}
+
+export async function openClusterReplica(dataDir: string, logger: Logger, options: ClusterServeOptions): Promise<RaftReplica> {
   const id = JSON.parse(await readFile(nodeIdFile(dataDir), 'utf8')) as { node_id: string; member?: unknown };
   const k = parseKeyFile(JSON.parse(await readFile(nodeKeyFile(dataDir), 'utf8')));
   if (!k.ok) throw new UsageError(`${nodeKeyFile(dataDir)}: ${k.reason}`);
   const self = id.member === undefined ? undefined : parseMember(id.member, `${nodeIdFile(dataDir)} member`);
-  const replica = await RaftReplica.open({ dataDir, nodeId: id.node_id, key: new SigningKey(k.secret), logger, snapshotEvery: options.snapshotEvery, tickMs: options.tickMs, self });
+  const replica = await RaftReplica.open({ dataDir, nodeId: id.node_id, key: new SigningKey(k.secret), logger, ...options, self });
   await replica.start();
   return replica;
 }
 
 /** Serves a cluster replica on the HTTP address its membership names. */
-export async function serveClusterReplica(dataDir: string, logger: Logger, options: { snapshotEvery?: number; tickMs?: number; port?: number }): Promise<number> {
+export async function serveClusterReplica(dataDir: string, logger: Logger, options: ClusterServeOptions): Promise<number> {
   const replica = await openClusterReplica(dataDir, logger, options);
   const me = replica.selfMember();
   const url = new URL(me.http);

@@ -96,6 +96,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       host: { type: 'string' },
       'node-id': { type: 'string' },
       'snapshot-every': { type: 'string' },
+      'log-tail-kept': { type: 'string' },
+      'snapshot-chunk-bytes': { type: 'string' },
       'max-batch': { type: 'string' },
       'batch-delay-ms': { type: 'string' },
       'record-max-bytes': { type: 'string' },
@@ -108,6 +110,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const logger = createLogger({ level: values['log-level'] ?? 'info', name: values['node-id'] ?? values.data });
     return serveClusterReplica(values.data, logger, {
       snapshotEvery: values['snapshot-every'] === undefined ? undefined : intOption(values['snapshot-every'], 'snapshot-every'),
+      logTailKept: values['log-tail-kept'] === undefined ? undefined : intOption(values['log-tail-kept'], 'log-tail-kept'),
+      snapshotChunkBytes: values['snapshot-chunk-bytes'] === undefined ? undefined : intOption(values['snapshot-chunk-bytes'], 'snapshot-chunk-bytes'),
       port: values.port === undefined ? undefined : intOption(values.port, 'port'),
     });
   }

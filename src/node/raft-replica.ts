@@ -30,6 +30,7 @@ import { createRaftMetrics, type RaftMetrics } from './raft-metrics.ts';
 import { decodeCommand, decodeSnapshotData, encodeCommand, encodeSnapshotData, entryOfRecord, recordOfEntry } from './raft-entries.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
 import { NoGenesisError } from './replica.ts';
+import { SnapshotAssembler, splitSnapshot, type SnapshotChunk } from './snapshot-chunks.ts';
 import { encodeSnapshotFile } from './snapshot-file.ts';
 import { snapshotOf, verifySnapshot } from './snapshots.ts';
 
@@ -53,6 +54,8 @@ export interface RaftReplicaConfig {
   readonly maxClockDriftMs?: number;
   /** Give up waiting for a proposal or a read after this long (the outcome of a proposal is then unknown). */
   readonly requestTimeoutMs?: number;
+  /** Snapshots are sent in chunks of this size (default 1 MiB), each its own transport frame. */
+  readonly snapshotChunkBytes?: number;
   readonly logger?: Logger;
   readonly version?: string;
 }
@@ -66,7 +69,11 @@ const DEFAULTS = {
   recordMaxBytes: 256 * 1024,
   maxClockDriftMs: 60_000,
   requestTimeoutMs: 10_000,
+  snapshotChunkBytes: 1024 * 1024,
 };
+
+// A follower accepts a snapshot up to this size; larger state needs a streaming install that is not built.
+const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024;
 
 interface Pending {
   readonly term: number;
@@ -83,10 +90,14 @@ interface Divergence {
   readonly theirs: string;
 }
 
-/** What travels between replicas: a Raft message plus the sender's newest applied (index, hash). */
+/**
+ * What travels between replicas: a Raft message plus the sender's newest applied (index, hash). A snapshot
+ * travels as chunks; only the last chunk's frame carries the message.
+ */
 interface PeerFrame {
-  readonly raft: Message;
+  readonly raft?: Message;
   readonly applied: readonly [number, string];
+  readonly chunk?: SnapshotChunk;
 }
 
 const HASH_HISTORY = 4096;
@@ -118,6 +129,8 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
   private readonly self: ClusterMember | undefined;
   private readonly sendFailuresSeen = new Map<string, number>();
   private ticks = 0;
+  private snapshotSends = 0;
+  private readonly assembler = new SnapshotAssembler(MAX_SNAPSHOT_BYTES);
 
   private constructor(
     readonly nodeId: string,
@@ -140,6 +153,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     this.raftMetrics = createRaftMetrics(this.metrics.registry, config.version ?? '0.1.0');
     const hash = stateHash(state);
     this.applied = { state, index: appliedIndex, hash };
+    this.recentHashes.set(appliedIndex, hash);
     this.speculative = state;
     this.snapshotIndex = storage.snapshot().meta.index;
     this.snapshotHlc = recovery.snapshot?.hlc ?? null;
@@ -314,12 +328,19 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     const applied: [number, string] = [this.applied.index, this.applied.hash];
     for (const m of messages) {
       if (m.type === 'heartbeat') this.heartbeatSentAt.set(m.to, performance.now());
-      const ok = t.send(m.to, { raft: m, applied } satisfies PeerFrame);
-      if (m.type === 'snap') {
-        // The transport cannot tell when a queued frame arrives; a lost one shows up as a rejected append.
+      if (m.type === 'snap' && m.snapshot !== undefined) {
+        // Queued is all the transport can promise: a lost chunk shows up as a rejected append, and Raft resends.
+        const { chunks, head } = splitSnapshot(m, this.cfg.snapshotChunkBytes, ++this.snapshotSends);
+        const ok = chunks.every((chunk, i) => t.send(m.to, { ...(i === chunks.length - 1 ? { raft: head } : {}), applied, chunk } satisfies PeerFrame));
         this.node.reportSnapshot(m.to, ok);
         if (ok) this.raftMetrics.snapshotsSent.inc();
-      } else if (!ok) this.node.reportUnreachable(m.to);
+        this.log.info({ event: 'snapshot_sent', peer: m.to, index: m.snapshot.meta.index, bytes: m.snapshot.data.length, chunks: chunks.length, queued: ok }, 'sending a snapshot to a lagging follower');
+        continue;
+      }
+      // A link that is down makes Raft probe the peer (one append at a time) instead of pipelining into a queue
+      // the peer may never drain, as etcd does when a peer's stream breaks.
+      const up = t.isConnected(m.to);
+      if (!t.send(m.to, { raft: m, applied } satisfies PeerFrame) || (!up && m.type === 'app')) this.node.reportUnreachable(m.to);
     }
   }
 
@@ -334,7 +355,16 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
 
   private onPeerFrame(from: string, payload: unknown): void {
     const f = payload as Partial<PeerFrame> | null;
-    const m = f?.raft;
+    let m = f?.raft;
+    if (f?.chunk !== undefined && f.chunk !== null) {
+      const r = this.assembler.add(from, f.chunk, m);
+      if (!r.ok) {
+        this.log.warn({ event: 'snapshot_chunk_dropped', peer: from, reason: r.reason }, 'dropped a partial snapshot; the leader will resend it');
+        return;
+      }
+      if (r.message === null) return;
+      m = r.message;
+    }
     if (m === undefined || m === null || typeof m !== 'object' || typeof m.type !== 'string' || m.from !== from || m.to !== this.nodeId) {
       this.log.warn({ event: 'peer_frame_dropped', peer: from }, 'malformed or misaddressed frame from a peer');
       return;
@@ -580,7 +610,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
   // ------------------------------------------------------------------ divergence, snapshots, health
 
   private checkDivergence(peer: string, index: number, theirs: string): void {
-    if (this.divergence !== null || !Number.isInteger(index) || index <= this.snapshotIndex) return;
+    if (this.divergence !== null || !Number.isInteger(index)) return;
     const ours = this.recentHashes.get(index);
     if (ours === undefined || ours === theirs) return;
     this.divergence = { index, peer, ours, theirs };

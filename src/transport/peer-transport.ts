@@ -269,6 +269,11 @@ export class PeerTransport {
     return true;
   }
 
+  /** Our outbound link to `id` is up (frames queued for a peer that is down wait, bounded, for a reconnect). */
+  isConnected(id: string): boolean {
+    return this.links.get(id)?.ready ?? false;
+  }
+
   stats(): Record<string, PeerStats> {
     const out: Record<string, PeerStats> = {};
     for (const [id, link] of this.links) {
