@@ -186,7 +186,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       } else {
         storage = MemoryStorage.withVoters(cluster.members.map((m) => m.id));
       }
-      storage.append(recovered.records.filter((r) => r.index > storage.lastIndex() || storage.term(r.index) !== null).map(entryOfRecord));
+      storage.append(recovered.records.map(entryOfRecord));
       storage.setHardState({ ...hard, commit: Math.min(Math.max(hard.commit, recovered.lastIndex), storage.lastIndex()) });
       const node = new RawNode(
         { id: config.nodeId, electionTick: config.electionTick ?? DEFAULTS.electionTick, heartbeatTick: 1, applied: recovered.lastIndex, random: (n) => randomInt(n) },
