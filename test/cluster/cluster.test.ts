@@ -31,6 +31,17 @@ async function allDecisions(url: string): Promise<FeedItem[]> {
   }
 }
 
+/** Polls the replica's /health until `peer`'s presence is `want` (or 10 s pass); returns the last seen. */
+async function presenceOf(url: string, peer: string, want: string): Promise<string | null> {
+  let seen: string | null = null;
+  for (let i = 0; i < 100 && seen !== want; i++) {
+    const h = (await (await fetch(`${url}/health`)).json()) as { consensus: { peers: Record<string, { presence: string }> } };
+    seen = h.consensus.peers[peer]?.presence ?? null;
+    if (seen !== want) await new Promise((r) => setTimeout(r, 100));
+  }
+  return seen;
+}
+
 test(`a 3-replica cluster survives kill -9 of its leader under load ${seedNote()}`, { timeout: 180_000 }, async () => {
   const rng = new Prng(TEST_SEED);
   const dir = tempDir('cluster');
@@ -81,13 +92,17 @@ test(`a 3-replica cluster survives kill -9 of its leader under load ${seedNote()
     await new Promise((r) => setTimeout(r, rng.int(1500, 3000)));
     const ackedBeforeKill = acked.size;
     killedAt = Date.now();
-    phase = 'after';
     await cluster.kill(first);
+    // Only answers that arrive once the old leader is gone count as served by the new one.
+    phase = 'after';
     const second = await cluster.leader(30_000);
     const electedAfterMs = Date.now() - killedAt;
     assert.notEqual(second, first, 'a new leader was elected');
     await new Promise((r) => setTimeout(r, 2000));
+    // The new leader counts missed heartbeats from the dead one: offline after 4.
+    assert.equal(await presenceOf(cluster.member(second).http, first, 'offline'), 'offline', `the new leader reports ${first} offline`);
     await cluster.start(first);
+    assert.equal(await presenceOf(cluster.member(second).http, first, 'ok'), 'ok', `the new leader reports ${first} ok once it is back`);
     await new Promise((r) => setTimeout(r, 1500));
     stop = true;
     await Promise.all(writers);
