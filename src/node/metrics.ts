@@ -32,7 +32,7 @@ export function createMetrics(): ReplicaMetrics {
     retries: new Counter({ name: 'swoosh_retry_count', help: 'Repeated idem_keys answered with the original outcome, by transition.', labelNames: ['transition'], registers: [registry] }),
     quarantines: new Counter({ name: 'swoosh_quarantine_total', help: 'Entries that moved the machine to QUARANTINED.', registers: [registry] }),
     recoveryTime: new Gauge({ name: 'swoosh_recovery_time_seconds', help: 'Duration of the last startup recovery (snapshot load and WAL replay).', registers: [registry] }),
-    walLag: new Gauge({ name: 'swoosh_wal_lag_records', help: 'Admitted entries not yet durable in the WAL.', registers: [registry] }),
+    walLag: new Gauge({ name: 'swoosh_wal_lag_records', help: 'Log entries admitted but not yet durable (single node), or in the log but not yet applied (cluster).', registers: [registry] }),
     fsyncDuration: new Histogram({
       name: 'swoosh_disk_wal_fsync_duration_seconds',
       help: 'Latency of synced WAL batch writes.',

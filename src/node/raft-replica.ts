@@ -423,6 +423,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     this.appliedWaitersRelease();
     if (this.pending.size === 0) this.speculative = this.applied.state;
     this.raftMetrics.pending.set(this.pending.size);
+    this.metrics.walLag.set(this.node.raft.log.lastIndex() - this.applied.index);
     if (!this.snapshotting && (enteredReverb || this.applied.index - this.snapshotIndex >= this.cfg.snapshotEvery)) void this.snapshot();
   }
 
