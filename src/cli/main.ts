@@ -1,4 +1,5 @@
 // The swoosh command line: subcommand dispatch, usage, and exit codes (0 ok, 1 check failed, 2 usage error).
+import { acceptanceCommand } from './acceptance-command.ts';
 import { benchCommand } from './bench-command.ts';
 import { clusterCommand } from './cluster-commands.ts';
 import { keygenCommand, signCommand } from './key-commands.ts';
@@ -13,6 +14,7 @@ import { UsageError } from './cli-io.ts';
 import { demoCommand, replayCommand, workloadCommand } from './stream-commands.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  acceptance: { run: acceptanceCommand, help: 'acceptance [--replicas 3|5] [--count 10000] [--seed S]  the brief\'s seeded run through a real local cluster' },
   bench: { run: benchCommand, help: 'bench [--replicas 1] [--concurrency 1,16,64] [--count N]  core reducer, or a real replica under load' },
   demo: { run: demoCommand, help: 'demo [--seed S] [--count N]              generate a workload, replay it twice, print state hashes' },
   start: { run: startCommand, help: 'start [--data DIR] [--port 7070]         init DIR on first use (default .swoosh/data), then serve it' },

@@ -32,7 +32,7 @@ import { recover, type RecoveryReport } from './recovery.ts';
 import { NoGenesisError } from './replica.ts';
 import { SnapshotAssembler, splitSnapshot, type SnapshotChunk } from './snapshot-chunks.ts';
 import { encodeSnapshotFile } from './snapshot-file.ts';
-import { snapshotOf, verifySnapshot } from './snapshots.ts';
+import { snapshotDue, snapshotOf, verifySnapshot } from './snapshots.ts';
 
 export interface RaftReplicaConfig {
   readonly dataDir: string;
@@ -424,7 +424,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     if (this.pending.size === 0) this.speculative = this.applied.state;
     this.raftMetrics.pending.set(this.pending.size);
     this.metrics.walLag.set(this.node.raft.log.lastIndex() - this.applied.index);
-    if (!this.snapshotting && (enteredReverb || this.applied.index - this.snapshotIndex >= this.cfg.snapshotEvery)) void this.snapshot();
+    if (!this.snapshotting && snapshotDue(this.applied.index - this.snapshotIndex, enteredReverb, this.cfg.snapshotEvery)) void this.snapshot();
   }
 
   private setApplied(state: StateDocument, index: number): void {

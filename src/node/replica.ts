@@ -17,7 +17,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type ReplicaMetrics } from './metrics.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
 import { encodeSnapshotFile } from './snapshot-file.ts';
-import { loadSnapshot, snapshotOf } from './snapshots.ts';
+import { loadSnapshot, snapshotDue, snapshotOf } from './snapshots.ts';
 
 export interface ReplicaConfig {
   readonly dataDir: string;
@@ -234,7 +234,7 @@ export class Replica implements ReplicaService {
         }
         this.waiters = this.waiters.filter((w) => (w.index <= this.durable.index ? (w.resolve(), false) : true));
         const sinceSnapshot = this.durable.index - (this.lastSnapshot?.index ?? 0);
-        if (!this.snapshotting && (enteredReverb || sinceSnapshot >= this.cfg.snapshotEvery)) void this.snapshot();
+        if (!this.snapshotting && snapshotDue(sinceSnapshot, enteredReverb, this.cfg.snapshotEvery)) void this.snapshot();
       }
     } finally {
       this.flushing = null;
