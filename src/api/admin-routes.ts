@@ -5,21 +5,16 @@ import { verifyAdminRequest } from './admin-request.ts';
 import { forwardToLeader } from './forward.ts';
 import { problem } from './problem.ts';
 import type { ClusterAdmin } from './replica-service.ts';
-import { MAX_REQUEST_BYTES } from './transition-route.ts';
+import { readJsonBody } from './json-body.ts';
 
 export function getMembers(c: Context, admin: ClusterAdmin): Response {
   return c.json(admin.membersView());
 }
 
 export async function postAdmin(c: Context, admin: ClusterAdmin): Promise<Response> {
-  const text = await c.req.text();
-  if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) return problem(c, 'payload_too_large', [`the body exceeds ${MAX_REQUEST_BYTES} bytes`]);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (e) {
-    return problem(c, 'invalid_json', [(e as Error).message]);
-  }
+  const read = await readJsonBody(c);
+  if (!read.ok) return read.response;
+  const { text, body } = read;
   // Every replica checks the signature before acting or forwarding: unsigned requests go no further.
   const v = verifyAdminRequest(body, admin.clusterId, Date.now(), admin.identities());
   if (!v.ok) return problem(c, v.code, [v.reason]);

@@ -5,7 +5,7 @@ import { LIMITS } from '../core/proposal.ts';
 import { JSON_SECTIONS, type StateDocument } from '../core/state.ts';
 import type { ReplicaService } from './replica-service.ts';
 import { problem } from './problem.ts';
-import { MAX_REQUEST_BYTES } from './transition-route.ts';
+import { MAX_REQUEST_BYTES } from './json-body.ts';
 
 const PROJECTIONS = [...JSON_SECTIONS, 'dedupe'] as const;
 

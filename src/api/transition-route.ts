@@ -4,23 +4,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { httpStatusOf } from '../core/reason-codes.ts';
 import type { ReplicaService } from './replica-service.ts';
 import { forwardToLeader } from './forward.ts';
+import { readJsonBody } from './json-body.ts';
 import { problem } from './problem.ts';
 
-export const MAX_REQUEST_BYTES = 512 * 1024;
 
 export async function postTransition(c: Context, replica: ReplicaService): Promise<Response> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/json\s*(;|$)/i.test(type)) return problem(c, 'unsupported_media_type', [`Content-Type is ${type || 'missing'}; send application/json`]);
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_REQUEST_BYTES) return problem(c, 'payload_too_large', [`the body is ${declared} bytes; the maximum is ${MAX_REQUEST_BYTES}`]);
-  const text = await c.req.text();
-  if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) return problem(c, 'payload_too_large', [`the body exceeds ${MAX_REQUEST_BYTES} bytes`]);
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (e) {
-    return problem(c, 'invalid_json', [(e as Error).message]);
-  }
+  const read = await readJsonBody(c);
+  if (!read.ok) return read.response;
+  const { text, body } = read;
   const header = c.req.header('idempotency-key');
   const idem = (body as { idem_key?: unknown } | null)?.idem_key;
   if (header !== undefined && header !== idem) {

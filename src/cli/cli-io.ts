@@ -1,5 +1,6 @@
 // CLI plumbing: usage errors with exit code 2, JSON output, reading JSON files with errors that name the file.
 import { readFile } from 'node:fs/promises';
+import type { Logger } from '../node/logger.ts';
 
 export class UsageError extends Error {}
 
@@ -28,4 +29,16 @@ export function intOption(value: string | undefined, name: string, fallback?: nu
   }
   if (!/^[0-9]+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer, got ${value}`);
   return Number(value);
+}
+
+/** Resolves on Ctrl-C or SIGTERM, so a server can close its listeners and store before exiting. */
+export function untilSignal(logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ event: 'stopping', signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
 }

@@ -16,7 +16,7 @@ import { genesisFile, keysDir, storeDir } from '../storage/data-dir.ts';
 import { ReplicaStore } from '../storage/replica-store.ts';
 import { KEYS } from '../storage/storage-keys.ts';
 import { SigningKey } from '../workload/signing-key.ts';
-import { intOption, printJson, UsageError } from './cli-io.ts';
+import { intOption, printJson, untilSignal, UsageError } from './cli-io.ts';
 import { isEmptyOrMissing, writeGenesisAndKeys } from './replica-commands.ts';
 
 const CLI = join(import.meta.dirname, '..', '..', 'bin', 'swoosh.mjs');
@@ -114,17 +114,6 @@ export async function serveClusterReplica(dataDir: string, logger: Logger, optio
   await server.close();
   await replica.close();
   return 0;
-}
-
-export function untilSignal(logger: Logger): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ event: 'stopping', signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
 }
 
 export const LAYOUT_OPTIONS = {

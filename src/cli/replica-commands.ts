@@ -14,7 +14,7 @@ import { NoGenesisError, Replica } from '../node/replica.ts';
 import { generateKeyFile } from '../sdk/proposal-signer.ts';
 import { genesisFile, keysDir, storeDir } from '../storage/data-dir.ts';
 import { ReplicaStore } from '../storage/replica-store.ts';
-import { intOption, printJson, UsageError } from './cli-io.ts';
+import { intOption, printJson, untilSignal, UsageError } from './cli-io.ts';
 import { isClusterReplicaDir, serveClusterReplica } from './cluster-commands.ts';
 
 /** The identities `swoosh init` creates: an operator who can also administer and release, and one key per other role. */
@@ -143,14 +143,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   logger.info({ event: 'listening', url: server.url, state_hash: replica.head().hash, index: replica.head().index }, `listening on ${server.url}`);
   // Always say where we listen, whatever the log level (stdout carries only JSON logs).
   process.stderr.write(`swoosh serve: listening on ${server.url}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ event: 'stopping', signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await untilSignal(logger);
   await server.close();
   await replica.close();
   return 0;
