@@ -417,7 +417,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
         else if (result.outcome.status === 'accepted') this.metrics.transitions.inc({ transition: d.transition! });
         if (d.to.includes('EXECUTION.REVERB') && !d.from.includes('EXECUTION.REVERB')) enteredReverb = true;
       }
-      this.resolvePending(e, result.outcome, d, result.advanced);
+      this.resolvePending(e, result.outcome, d);
     }
     await this.store.putDecisions(decisions);
     this.appliedWaitersRelease();
@@ -434,7 +434,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     if (this.recentHashes.size > HASH_HISTORY) this.recentHashes.delete(this.recentHashes.keys().next().value!);
   }
 
-  private resolvePending(e: Entry, outcome: Outcome, decision: DecisionRecord | null, advanced: readonly string[]): void {
+  private resolvePending(e: Entry, outcome: Outcome, decision: DecisionRecord | null): void {
     const p = this.pending.get(e.index);
     if (p === undefined) return;
     this.pending.delete(e.index);
@@ -446,7 +446,6 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       this.rebuildSpeculative();
       return;
     }
-    for (const region of advanced) this.metrics.stateAdvanceLatency.observe({ region }, 0);
     if (outcome.state_post_hash !== p.predicted) this.rebuildSpeculative();
     p.resolve({ kind: 'decided', outcome, decision });
   }
