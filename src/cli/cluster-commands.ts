@@ -11,6 +11,7 @@ import type { SnapshotRecord } from '../storage/records.ts';
 import { parseClusterConfig, parseMember, readClusterConfig, type ClusterConfig, type ClusterMember } from '../node/cluster-config.ts';
 import type { Logger } from '../node/logger.ts';
 import { RaftReplica } from '../node/raft-replica.ts';
+import { terminate } from '../node/serve-process.ts';
 import { generateKeyFile, parseKeyFile } from '../sdk/proposal-signer.ts';
 import { genesisFile, keysDir, storeDir } from '../storage/data-dir.ts';
 import { ReplicaStore } from '../storage/replica-store.ts';
@@ -188,17 +189,7 @@ async function clusterUp(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve());
   });
   stopping = true;
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((done) => {
-          if (c.exitCode !== null || c.signalCode !== null) return done();
-          const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
-          c.once('exit', () => (clearTimeout(kill), done()));
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all(children.map((c) => terminate(c)));
   process.stderr.write('swoosh cluster up: stopped\n');
   return 0;
 }

@@ -1,6 +1,7 @@
 // `swoosh endpoint health|status|hash`: etcdctl-shaped operator views over each endpoint's /health.
 import { parseArgs } from 'node:util';
 import { printJson, UsageError } from './cli-io.ts';
+import { endpointsOf, firstAnswer } from './endpoints.ts';
 import { table } from './table.ts';
 
 interface Row {
@@ -22,19 +23,6 @@ async function probe(endpoint: string, timeoutMs: number): Promise<Row> {
   }
 }
 
-/** --cluster: every member's endpoint, as the first answering replica lists them (etcdctl's --cluster). */
-async function clusterEndpoints(seeds: readonly string[]): Promise<string[]> {
-  for (const e of seeds) {
-    try {
-      const res = await fetch(`${e.replace(/\/+$/, '')}/members`, { signal: AbortSignal.timeout(5000) });
-      if (res.ok) return ((await res.json()) as { members: { http: string }[] }).members.map((m) => m.http);
-    } catch {
-      // try the next seed
-    }
-  }
-  throw new UsageError(`--cluster: none of ${seeds.join(', ')} listed the cluster's members (GET /members)`);
-}
-
 export async function endpointCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -43,8 +31,9 @@ export async function endpointCommand(argv: string[]): Promise<number> {
   });
   const sub = positionals[0];
   if (sub !== 'health' && sub !== 'status' && sub !== 'hash') throw new UsageError('usage: swoosh endpoint health|status|hash [--endpoints URL,URL] [--cluster] [-w table|json]');
-  let list = (values.endpoints ?? process.env['SWOOSH_ENDPOINTS'] ?? 'http://127.0.0.1:7070').split(',').map((e) => e.trim()).filter(Boolean);
-  if (values.cluster === true) list = await clusterEndpoints(list);
+  let list = endpointsOf(values.endpoints, 'http://127.0.0.1:7070');
+  // --cluster: every member, as the first answering replica lists them (etcdctl's --cluster).
+  if (values.cluster === true) list = (await firstAnswer<{ members: { http: string }[] }>(list, '/members')).body.members.map((m) => m.http);
   const format = values['write-out'] ?? 'table';
   if (format !== 'table' && format !== 'json') throw new UsageError('-w takes table or json');
   const rows = await Promise.all(list.map((e) => probe(e, Number(values['command-timeout'] ?? 5000))));

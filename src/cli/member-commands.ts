@@ -12,6 +12,7 @@ import { SigningKey } from '../workload/signing-key.ts';
 import { printJson, readJsonFile, UsageError } from './cli-io.ts';
 import { isEmptyOrMissing } from './replica-commands.ts';
 import { nodeIdFile, nodeKeyFile } from './cluster-commands.ts';
+import { endpointsOf, firstAnswer } from './endpoints.ts';
 import { table } from './table.ts';
 
 const COMMON = {
@@ -19,27 +20,6 @@ const COMMON = {
   key: { type: 'string' },
   'write-out': { type: 'string', short: 'w' },
 } as const;
-
-function endpointsOf(value: string | undefined): string[] {
-  const list = (value ?? process.env['SWOOSH_ENDPOINTS'] ?? 'http://127.0.0.1:7071').split(',').map((e) => e.trim().replace(/\/+$/, '')).filter(Boolean);
-  if (list.length === 0) throw new UsageError('--endpoints (or SWOOSH_ENDPOINTS) names no endpoint');
-  return list;
-}
-
-/** The first endpoint that answers; a cluster operation needs one live replica, not all of them. */
-async function firstAnswer<T>(endpoints: readonly string[], path: string): Promise<{ endpoint: string; body: T }> {
-  const errors: string[] = [];
-  for (const e of endpoints) {
-    try {
-      const res = await fetch(`${e}${path}`, { signal: AbortSignal.timeout(5000) });
-      if (res.ok) return { endpoint: e, body: (await res.json()) as T };
-      errors.push(`${e}: HTTP ${res.status}${res.status === 404 ? ' (not a cluster replica?)' : ''}`);
-    } catch (err) {
-      errors.push(`${e}: ${(err as Error).message}`);
-    }
-  }
-  throw new UsageError(`no endpoint answered GET ${path}: ${errors.join('; ')}`);
-}
 
 interface MembersView {
   readonly cluster_id: string;

@@ -6,6 +6,7 @@ import { readSnapshotFile } from '../node/snapshot-file.ts';
 import { printJson, UsageError } from './cli-io.ts';
 import { initCluster, LAYOUT_OPTIONS, layoutOf } from './cluster-commands.ts';
 import { isEmptyOrMissing } from './replica-commands.ts';
+import { endpointsOf } from './endpoints.ts';
 import { table } from './table.ts';
 
 async function readChecked(path: string) {
@@ -27,7 +28,7 @@ export async function snapshotCommand(argv: string[]): Promise<number> {
     throw new UsageError('usage: swoosh snapshot save FILE [--endpoints U] | inspect FILE [-w table|json] | restore FILE --data NEWDIR [--replicas 3]');
   }
   if (sub === 'save') {
-    const endpoint = (values.endpoints ?? process.env['SWOOSH_ENDPOINTS'] ?? 'http://127.0.0.1:7071').split(',')[0]!.trim().replace(/\/+$/, '');
+    const endpoint = endpointsOf(values.endpoints)[0]!;
     const res = await fetch(`${endpoint}/snapshot`, { signal: AbortSignal.timeout(60_000) });
     if (!res.ok) throw new UsageError(`GET ${endpoint}/snapshot: HTTP ${res.status}`);
     const bytes = new Uint8Array(await res.arrayBuffer());

@@ -1,5 +1,4 @@
 // A local cluster of `swoosh serve` processes on loopback, for tests, benchmarks and the chaos harness.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,8 +6,8 @@ import { initCluster, replicaDir } from '../cli/cluster-commands.ts';
 import type { Genesis } from '../core/genesis.ts';
 import type { ClusterConfig, ClusterMember } from './cluster-config.ts';
 import { freePorts } from './free-ports.ts';
+import { killHard, spawnServe, terminate, type ServeChild } from './serve-process.ts';
 
-const CLI = join(import.meta.dirname, '..', '..', 'bin', 'swoosh.mjs');
 
 export interface HealthView {
   readonly node_id: string;
@@ -18,7 +17,7 @@ export interface HealthView {
 }
 
 export class LocalCluster {
-  private readonly procs = new Map<string, { child: ChildProcess; output: string }>();
+  private readonly procs = new Map<string, ServeChild>();
   /** Replicas added after bootstrap (`swoosh member add`): their data directory and endpoint. */
   private readonly extras = new Map<string, { dir: string; member: ClusterMember }>();
 
@@ -70,44 +69,21 @@ export class LocalCluster {
   }
 
   output(id: string): string {
-    return this.procs.get(id)?.output ?? '';
+    return this.procs.get(id)?.output() ?? '';
   }
 
   /** Starts (or restarts) one replica; resolves once it listens. */
-  start(id: string, timeoutMs = 30_000): Promise<void> {
+  async start(id: string, timeoutMs = 30_000): Promise<void> {
     const dataDir = this.extras.get(id)?.dir ?? replicaDir(this.dir, id);
-    const child = spawn(process.execPath, [CLI, 'serve', '--data', dataDir, ...this.serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const entry = { child, output: '' };
-    this.procs.set(id, entry);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`${id} did not start within ${timeoutMs} ms:\n${entry.output}`));
-      }, timeoutMs);
-      const onData = (d: Buffer) => {
-        entry.output += d.toString();
-        if (/listening on http/.test(entry.output)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`${id} exited (${signal ?? code}) before listening:\n${entry.output}`));
-      });
-    });
+    const s = spawnServe(['--data', dataDir, ...this.serveArgs], id, timeoutMs);
+    this.procs.set(id, s);
+    await s.listening;
   }
 
   /** kill -9: no shutdown path runs. */
   async kill(id: string): Promise<void> {
     const p = this.procs.get(id);
-    if (p === undefined || !this.alive(id)) return;
-    await new Promise<void>((resolve) => {
-      p.child.once('exit', () => resolve());
-      p.child.kill('SIGKILL');
-    });
+    if (p !== undefined) await killHard(p);
   }
 
   async health(id: string): Promise<HealthView | null> {
@@ -148,16 +124,6 @@ export class LocalCluster {
 
   /** SIGTERM every replica (SIGKILL after 10 s). */
   async stop(): Promise<void> {
-    await Promise.all(
-      [...this.procs.values()].map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-            child.once('exit', () => (clearTimeout(kill), resolve()));
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all([...this.procs.values()].map((p) => terminate(p.child)));
   }
 }

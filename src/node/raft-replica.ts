@@ -9,15 +9,15 @@ import type { DecisionRecord } from '../core/decision-record.ts';
 import type { Digest } from '../core/digest.ts';
 import { parseGenesis, type Genesis } from '../core/genesis.ts';
 import { compareHlc, formatHlc, hlcReceive, hlcSend, parseHlc, type Hlc } from '../core/hlc.ts';
-import { reduce, type LogEntry, type Outcome } from '../core/reducer.ts';
+import { reduce, type LogEntry, type Outcome, type ReduceResult } from '../core/reducer.ts';
 import type { Identity, StateDocument } from '../core/state.ts';
 import { stateHash } from '../core/state-hash.ts';
 import { MACHINE_VERSION, STATECHART_HASH } from '../generated/statechart.ts';
-import { RawNode } from '../raft/raw-node.ts';
+import { decodeConfChange, RawNode } from '../raft/raw-node.ts';
 import { MemoryStorage } from '../raft/storage.ts';
-import type { ConfChange, Entry, Message, NodeId, Ready } from '../raft/types.ts';
+import type { ConfChange, Entry, Message, NodeId, Ready, Snapshot } from '../raft/types.ts';
 import { storeDir } from '../storage/data-dir.ts';
-import type { DecisionEntryRecord, HardStateRecord, SnapshotRecord } from '../storage/records.ts';
+import { isControlEntry, type DecisionEntryRecord, type HardStateRecord, type SnapshotRecord } from '../storage/records.ts';
 import { ReplicaStore } from '../storage/replica-store.ts';
 import { KEYS } from '../storage/storage-keys.ts';
 import { PeerTransport } from '../transport/peer-transport.ts';
@@ -32,7 +32,9 @@ import { recover, type RecoveryReport } from './recovery.ts';
 import { NoGenesisError } from './replica.ts';
 import { SnapshotAssembler, splitSnapshot, type SnapshotChunk } from './snapshot-chunks.ts';
 import { encodeSnapshotFile } from './snapshot-file.ts';
-import { snapshotDue, snapshotOf, verifySnapshot } from './snapshots.ts';
+import { snapshotDue, snapshotOf, verifySnapshot, type SnapshotLoad } from './snapshots.ts';
+
+type VerifiedSnapshot = Extract<SnapshotLoad, { ok: true }>;
 
 export interface RaftReplicaConfig {
   readonly dataDir: string;
@@ -78,6 +80,9 @@ const MAX_SNAPSHOT_BYTES = 1024 * 1024 * 1024;
 interface Pending {
   readonly term: number;
   readonly entry: LogEntry;
+  /** The state the pre-check ran on, and its result (what apply gives when it applies to that same state). */
+  readonly base: StateDocument;
+  readonly result: ReduceResult;
   readonly predicted: Digest;
   readonly resolve: (a: Admission) => void;
   readonly timer: ReturnType<typeof setTimeout>;
@@ -160,7 +165,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     const last = state.hlc_last === null ? null : parseHlc(state.hlc_last);
     this.clock = last !== null && last.ok ? last.value : { ms: 0, logical: 0 };
     // Unapplied entries in our log carry stamps too: as a future leader we must stamp after all of them.
-    for (let i = appliedIndex + 1; i <= storage.lastIndex(); i++) this.observeEntry(storage.entries(i, i + 1)[0]!);
+    for (const e of storage.entries(appliedIndex + 1, storage.lastIndex() + 1)) if (e.type === 'normal' && e.data.length > 0) this.observeStamp(decodeCommand(e.data).stamp);
     this.metrics.recoveryTime.set(recovery.duration_seconds);
   }
 
@@ -179,9 +184,11 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       let storage: MemoryStorage;
       let members = new Map(cluster.members.map((m) => [m.id, m]));
       if (snap !== null && snap.raft !== undefined) {
+        // Recovery verified this snapshot a moment ago; Raft needs its bytes to send to lagging followers.
         const f = await store.readSnapshot(snap.index);
+        if (!f.ok) throw new Error(`snapshot ${snap.index} became unreadable during startup (${f.reason})`);
         storage = new MemoryStorage();
-        storage.applySnapshot({ meta: { index: snap.index, term: snap.raft.term, conf: snap.raft.conf }, data: encodeSnapshotData(f.ok ? (f.value as SnapshotRecord) : (undefined as never)) });
+        storage.applySnapshot({ meta: { index: snap.index, term: snap.raft.term, conf: snap.raft.conf }, data: encodeSnapshotData(f.value as SnapshotRecord) });
         members = new Map(snap.raft.members.map((m, i) => [(m as ClusterMember).id, parseMember(m, `snapshot ${snap.index} members[${i}]`)]));
       } else {
         storage = MemoryStorage.withVoters(cluster.members.map((m) => m.id));
@@ -288,27 +295,28 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
   }
 
   private async persist(rd: Ready): Promise<void> {
-    let snapshot: SnapshotRecord | undefined;
+    let installing: { record: SnapshotRecord; check: VerifiedSnapshot } | undefined;
     if (rd.snapshot !== null) {
       // A leader's snapshot replaces our state only once it re-parses and re-hashes to what it claims.
       const record = decodeSnapshotData(rd.snapshot.data) as SnapshotRecord;
       const check = verifySnapshot(record, rd.snapshot.meta.index);
       if (!check.ok) throw new Error(`the leader's snapshot at ${rd.snapshot.meta.index} failed verification: ${check.reason}`);
-      snapshot = record;
+      installing = { record, check };
     }
-    if (snapshot === undefined && rd.entries.length === 0 && rd.hardState === null) return;
-    const write = await this.store.persistRaft({ ...(snapshot === undefined ? {} : { snapshot }), entries: rd.entries.map(recordOfEntry), hardState: rd.hardState, sync: rd.mustSync || snapshot !== undefined });
+    if (installing === undefined && rd.entries.length === 0 && rd.hardState === null) return;
+    const records = rd.entries.map(recordOfEntry);
+    const write = await this.store.persistRaft({ ...(installing === undefined ? {} : { snapshot: installing.record }), entries: records, hardState: rd.hardState, sync: rd.mustSync || installing !== undefined });
     if (rd.mustSync) this.metrics.fsyncDuration.observe(write.fsyncSeconds);
     if (rd.entries.length > 0) this.metrics.batchSize.observe(rd.entries.length);
-    if (rd.snapshot !== null && snapshot !== undefined) this.installSnapshot(rd.snapshot.data, rd.snapshot.meta.index, rd.snapshot.meta.term, snapshot);
+    if (rd.snapshot !== null && installing !== undefined) this.installSnapshot(rd.snapshot, installing.record, installing.check);
     this.storage.append(rd.entries);
     if (rd.hardState !== null) this.storage.setHardState(rd.hardState);
-    for (const e of rd.entries) this.observeEntry(e);
+    for (const r of records) if (!isControlEntry(r)) this.observeStamp(r.stamp);
   }
 
-  private installSnapshot(data: Uint8Array, index: number, term: number, record: SnapshotRecord): void {
-    const check = verifySnapshot(record, index);
-    if (!check.ok) return;
+  private installSnapshot(snap: Snapshot, record: SnapshotRecord, check: VerifiedSnapshot): void {
+    const { index, term } = snap.meta;
+    const data = snap.data;
     this.storage.applySnapshot({ meta: { index, term, conf: record.raft?.conf ?? this.node.raft.confState() }, data });
     if (record.raft !== undefined) {
       this.members = new Map(record.raft.members.map((m, i) => [(m as ClusterMember).id, parseMember(m, `snapshot members[${i}]`)]));
@@ -392,11 +400,11 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       if (e.index <= this.applied.index) continue;
       this.raftMetrics.committed.inc();
       if (e.type === 'conf-change') {
-        const cc = recordOfEntry(e) as { conf: ConfChange };
-        this.node.applyConfChange(cc.conf);
-        applyMemberChange(this.members, cc.conf);
+        const cc = decodeConfChange(e);
+        this.node.applyConfChange(cc);
+        applyMemberChange(this.members, cc);
         this.transport?.setPeers([...this.members.values()].map(peerIdentity));
-        this.log.info({ event: 'conf_change', index: e.index, change: cc.conf }, 'membership changed');
+        this.log.info({ event: 'conf_change', index: e.index, change: cc }, 'membership changed');
         this.setApplied(this.applied.state, e.index);
         continue;
       }
@@ -404,10 +412,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
         this.setApplied(this.applied.state, e.index);
         continue;
       }
-      const cmd = decodeCommand(e.data);
-      const entry: LogEntry = { index: e.index, stamp: cmd.stamp, proposal: cmd.proposal };
-      // The leader verified the signature when it admitted the entry; replicas apply the authenticated log.
-      const result = reduce(this.applied.state, entry, { verifySignatures: false });
+      const result = this.reduceCommitted(e);
       this.setApplied(result.state, e.index);
       this.raftMetrics.applied.inc();
       const d = result.decisionRecord;
@@ -425,6 +430,18 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     this.raftMetrics.pending.set(this.pending.size);
     this.metrics.walLag.set(this.node.raft.log.lastIndex() - this.applied.index);
     if (!this.snapshotting && snapshotDue(this.applied.index - this.snapshotIndex, enteredReverb, this.cfg.snapshotEvery)) void this.snapshot();
+  }
+
+  /**
+   * reduce() is pure: when this leader's own pre-check ran on exactly the state being applied to, with the
+   * entry now committed (same index, stamp and term), its result is the apply result, so it is not computed twice.
+   */
+  private reduceCommitted(e: Entry): ReduceResult {
+    const p = this.pending.get(e.index);
+    if (p !== undefined && p.term === e.term && p.base === this.applied.state) return p.result;
+    const cmd = decodeCommand(e.data);
+    // The leader verified the signature when it admitted the entry; replicas apply the authenticated log.
+    return reduce(this.applied.state, { index: e.index, stamp: cmd.stamp, proposal: cmd.proposal }, { verifySignatures: false });
   }
 
   private setApplied(state: StateDocument, index: number): void {
@@ -475,9 +492,8 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     });
   }
 
-  private observeEntry(e: Entry): void {
-    if (e.type !== 'normal' || e.data.length === 0) return;
-    const stamp = parseHlc(decodeCommand(e.data).stamp);
+  private observeStamp(text: string): void {
+    const stamp = parseHlc(text);
     if (stamp.ok && compareHlc(stamp.value, this.clock) > 0) this.clock = stamp.value;
   }
 
@@ -516,7 +532,8 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     this.clock = stamped.value;
     const index = raft.log.lastIndex() + 1;
     const entry: LogEntry = { index, stamp: formatHlc(stamped.value), proposal: raw };
-    const result = reduce(this.speculative, entry, { verifySignatures: true });
+    const base = this.speculative;
+    const result = reduce(base, entry, { verifySignatures: true });
     const o = result.outcome;
     if (o.duplicate) {
       this.metrics.retries.inc({ transition: (raw as { transition: string }).transition });
@@ -550,6 +567,8 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       this.pending.set(index, {
         term,
         entry,
+        base,
+        result,
         predicted: stateHash(result.state),
         timer,
         resolve: (a) => {

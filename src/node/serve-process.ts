@@ -1,4 +1,5 @@
-// A `swoosh serve` child process on an ephemeral loopback port, for benchmarks and tests.
+// `swoosh serve` child processes for benchmarks, tests and `cluster up`: start one and learn that it listens,
+// kill it hard, or stop it gracefully.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -10,36 +11,63 @@ export interface ServeProcess {
   readonly output: () => string;
 }
 
-/** Starts `swoosh serve` on an ephemeral loopback port; resolves once it logs that it listens. */
-export function startServe(dataDir: string, extra: string[] = [], timeoutMs = 20_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data', dataDir, '--port', '0', '--host', '127.0.0.1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** A spawned `swoosh serve`; `listening` resolves with its URL once it logs that it listens. */
+export interface ServeChild {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly listening: Promise<string>;
+}
+
+/** Spawns `swoosh serve ARGS`; a process that does not listen within `timeoutMs` is killed. */
+export function spawnServe(args: readonly string[], label: string, timeoutMs = 30_000): ServeChild {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  return new Promise((resolve, reject) => {
+  const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`serve did not start within ${timeoutMs} ms:\n${out}`));
+      reject(new Error(`${label} did not start within ${timeoutMs} ms:\n${out}`));
     }, timeoutMs);
     const onData = (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
       if (m !== null) {
         clearTimeout(timer);
-        resolve({ child, url: m[1]!, output: () => out });
+        resolve(m[1]!);
       }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before listening:\n${out}`));
+      reject(new Error(`${label} exited (${signal ?? code}) before listening:\n${out}`));
     });
+  });
+  return { child, output: () => out, listening };
+}
+
+/** Starts `swoosh serve` on an ephemeral loopback port; resolves once it logs that it listens. */
+export async function startServe(dataDir: string, extra: string[] = [], timeoutMs = 20_000): Promise<ServeProcess> {
+  const s = spawnServe(['--data', dataDir, '--port', '0', '--host', '127.0.0.1', ...extra], 'serve', timeoutMs);
+  return { child: s.child, url: await s.listening, output: s.output };
+}
+
+const exited = (c: ChildProcess): boolean => c.exitCode !== null || c.signalCode !== null;
+
+/** kill -9: no shutdown path runs. */
+export function killHard(p: { readonly child: ChildProcess }): Promise<void> {
+  return new Promise((resolve) => {
+    if (exited(p.child)) return resolve();
+    p.child.once('exit', () => resolve());
+    p.child.kill('SIGKILL');
   });
 }
 
-export function killHard(p: ServeProcess): Promise<void> {
+/** SIGTERM, then SIGKILL if the process has not exited after `graceMs`. */
+export function terminate(child: ChildProcess, graceMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
-    p.child.once('exit', () => resolve());
-    p.child.kill('SIGKILL');
+    if (exited(child)) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => (clearTimeout(kill), resolve()));
+    child.kill('SIGTERM');
   });
 }
