@@ -56,6 +56,19 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 /** Retry at once on these: the body says what changed (HEAD, or the server's newer HLC). */
 const CONTENTION = new Set(['stale_state_hash', 'hlc_time_travel']);
 
+/**
+ * GET /state is safe to repeat: one retry covers a pooled keep-alive connection the server closed just as it
+ * was reused (seen as a 'fetch failed' on a loaded machine after a few idle seconds).
+ */
+async function readHead(base: string): Promise<Response> {
+  try {
+    return await fetch(`${base}/state?projection=hlc_last`);
+  } catch {
+    await new Promise((r) => setTimeout(r, 50));
+    return fetch(`${base}/state?projection=hlc_last`);
+  }
+}
+
 export async function propose(req: ProposeRequest, clock = new ClientClock()): Promise<ProposeResult> {
   const base = req.url.replace(/\/+$/, '');
   const max = req.maxAttempts ?? 20;
@@ -63,7 +76,7 @@ export async function propose(req: ProposeRequest, clock = new ClientClock()): P
   let last: ProposeResult | null = null;
   for (let attempt = 1; attempt <= max; attempt++) {
     if (headHash === null) {
-      const head = await fetch(`${base}/state?projection=hlc_last`);
+      const head = await readHead(base);
       if (!head.ok) throw new Error(`GET ${base}/state: HTTP ${head.status}`);
       const h = (await head.json()) as { hash: string; hlc: string | null };
       clock.observe(h.hlc);
