@@ -3,8 +3,9 @@ import type { Json } from './canonical-json.ts';
 import { digestJson, type Digest } from './digest.ts';
 import type { GuardOutcome } from './guards/guard.ts';
 import type { ReasonCode } from './reason-codes.ts';
+import { REDACTED, redactJson, redactText, type RedactionRule } from './redaction.ts';
 
-export const REDACTED = '[REDACTED]';
+export { REDACTED };
 
 export interface DecisionRecord {
   readonly id: string;
@@ -49,6 +50,21 @@ export function redactInputs(inputs: Json, paths: readonly string[]): Json {
     }
   }
   return copy;
+}
+
+/**
+ * Applies the secret detectors to a DR body's free text: `inputs` (every string, after the path-based redaction),
+ * `justification`, `reasons` and each guard outcome's `reasons`. Ids, hashes and the other fields are kept.
+ */
+export function redactDecisionRecordText(body: DecisionRecordBody, rules: readonly RedactionRule[]): DecisionRecordBody {
+  if (rules.length === 0) return body;
+  return {
+    ...body,
+    guard_outcomes: body.guard_outcomes.map((g) => ({ ...g, reasons: g.reasons.map((r) => redactText(r, rules)) })),
+    justification: redactText(body.justification, rules),
+    reasons: body.reasons.map((r) => redactText(r, rules)),
+    inputs: redactJson(body.inputs, rules),
+  };
 }
 
 /** The DR id is the content hash of the body, so a DR cannot be altered without changing its address. */

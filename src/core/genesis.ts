@@ -4,8 +4,10 @@ import type { RegionName, RoleName } from '../generated/statechart.ts';
 import { DedupeTable } from './dedupe-table.ts';
 import { digestJson } from './digest.ts';
 import { isStrongPublicKey, publicKeyFromSigner } from './ed25519.ts';
+import { invalidRulePatterns } from './guards/policy-guard.ts';
+import { DEFAULT_REDACTION_RULES, invalidRedactionPatterns } from './redaction.ts';
 import { validateAgainst } from './schema-validator.ts';
-import type { Identity, PolicyRule, StateDocument, WindowSchedule } from './state.ts';
+import type { Identity, PolicyRule, RedactionRule, StateDocument, WindowSchedule } from './state.ts';
 
 export const DAY_MS = 86_400_000;
 export const DEFAULT_DEDUPE_RETENTION_MS = 365 * DAY_MS;
@@ -23,7 +25,13 @@ export interface Genesis {
   readonly created_at: string;
   readonly identities: readonly GenesisIdentity[];
   readonly schedule: WindowSchedule;
-  readonly policy: { readonly version: number; readonly rules: readonly PolicyRule[]; readonly redact_fields?: readonly string[] };
+  readonly policy: {
+    readonly version: number;
+    readonly rules: readonly PolicyRule[];
+    readonly redact_fields?: readonly string[];
+    /** Absent: DEFAULT_REDACTION_RULES. An empty list turns the secret detectors off. */
+    readonly redaction_rules?: readonly RedactionRule[];
+  };
   readonly license: { readonly grace_ms: number };
   readonly quorum: { readonly min_votes: number; readonly approvals_threshold: number };
   readonly mcp: { readonly freshness_ms: number };
@@ -65,6 +73,7 @@ const GENESIS_SCHEMA = {
         version: { type: 'integer', minimum: 1 },
         rules: inputs('Policy_Update')['rules'],
         redact_fields: inputs('Policy_Update')['redact_fields'],
+        redaction_rules: inputs('Policy_Update')['redaction_rules'],
       },
     },
     license: {
@@ -111,6 +120,9 @@ export function parseGenesis(value: unknown): GenesisParse {
   if (!g.identities.some((i) => i.roles.includes('admin'))) {
     return { ok: false, reasons: ['genesis.identities: at least one identity must hold the admin role'] };
   }
+  // The same regex checks as Policy_Update: the reducer only ever holds patterns that compile.
+  const badPatterns = [...invalidRulePatterns(g.policy.rules), ...invalidRedactionPatterns(g.policy.redaction_rules ?? [])];
+  if (badPatterns.length > 0) return { ok: false, reasons: badPatterns.map((r) => `genesis.policy: ${r}`) };
   return { ok: true, genesis: g };
 }
 
@@ -186,6 +198,7 @@ export function genesisState(genesis: Genesis): StateDocument {
       version: genesis.policy.version,
       rules: genesis.policy.rules,
       redact_fields: genesis.policy.redact_fields ?? [],
+      redaction_rules: genesis.policy.redaction_rules ?? DEFAULT_REDACTION_RULES,
       rule_id: null,
       rationale: null,
       quarantines: 0,

@@ -4,7 +4,7 @@ import { STATECHART_HASH, TRANSITIONS, type GuardName, type RegionName, type Tra
 import { activePaths, enterTarget, inState } from './configuration.ts';
 import { type DedupeRow } from './dedupe-table.ts';
 import { digestJson, type Digest } from './digest.ts';
-import { redactInputs, sealDecisionRecord, type DecisionRecord, type DecisionRecordBody } from './decision-record.ts';
+import { redactDecisionRecordText, redactInputs, sealDecisionRecord, type DecisionRecord, type DecisionRecordBody } from './decision-record.ts';
 import { decodeSignature, nodeVerifier, publicKeyFromSigner, type SignatureVerifier } from './ed25519.ts';
 import { checkEvidence } from './evidence-link.ts';
 import { GUARDS } from './guards/index.ts';
@@ -15,6 +15,7 @@ import { newest } from './handlers/handler.ts';
 import { compareHlc, parseHlc, type Hlc } from './hlc.ts';
 import { decodeProposal, signingBytes, type Proposal } from './proposal.ts';
 import type { ReasonCode } from './reason-codes.ts';
+import { DEFAULT_REDACTION_RULES, type RedactionRule } from './redaction.ts';
 import { validateInputs } from './schema-validator.ts';
 import { MAX_RECENT_EVIDENCE, type StateDocument } from './state.ts';
 import { stateHash } from './state-hash.ts';
@@ -85,6 +86,12 @@ function sourceRejection(state: StateDocument, spec: TransitionSpec): Rejection 
   return { code, reasons: [`${spec.name} is enabled in ${spec.from.join(' | ')}; the machine is in ${here}`] };
 }
 
+/** The secret detectors in force before an entry: they redact that entry's DR (docs/decision-records.md). */
+function redactionRulesOf(state: StateDocument): readonly RedactionRule[] {
+  // A state document from before redaction_rules existed has none; it gets the defaults, as its genesis would now.
+  return (state.policy.redaction_rules as readonly RedactionRule[] | undefined) ?? DEFAULT_REDACTION_RULES;
+}
+
 function rejectionRecord(state: StateDocument, entry: LogEntry, p: Proposal | null, r: Rejection): ReduceResult {
   const pre = stateHash(state);
   const body: DecisionRecordBody = {
@@ -111,7 +118,7 @@ function rejectionRecord(state: StateDocument, entry: LogEntry, p: Proposal | nu
     // Inputs of a rejected proposal are untrusted and possibly large: the DR keeps their hash only.
     inputs: null,
   };
-  const dr = sealDecisionRecord(body);
+  const dr = sealDecisionRecord(redactDecisionRecordText(body, redactionRulesOf(state)));
   return {
     state,
     decisionRecord: dr,
@@ -125,7 +132,7 @@ function rejectionRecord(state: StateDocument, entry: LogEntry, p: Proposal | nu
       decision_record_id: dr.id,
       code: r.code,
       failing_guard: r.failing_guard ?? null,
-      reasons: r.reasons,
+      reasons: dr.reasons,
     },
   };
 }
@@ -293,7 +300,9 @@ export function reduce(state: StateDocument, entry: LogEntry, options: ReduceOpt
     breach !== undefined
       ? { code: 'policy_breach' as const, failing_guard: 'policy' as const, reasons: [`${breach.rule_id}: ${breach.rationale}`] }
       : { code: null, failing_guard: null, reasons: [] };
-  const dr = sealDecisionRecord({
+  // Path-based redaction first (statechart `redact`, then policy redact_fields), then the secret detectors of the
+  // pre-state's policy over all free text; inputs_hash still commits to the unredacted inputs.
+  const body: DecisionRecordBody = {
     type: 'swoosh.decision_record.v1',
     outcome: status,
     index: entry.index,
@@ -313,7 +322,8 @@ export function reduce(state: StateDocument, entry: LogEntry, options: ReduceOpt
     justification,
     ...verdict,
     inputs: redactInputs(p.inputs, redact),
-  });
+  };
+  const dr = sealDecisionRecord(redactDecisionRecordText(body, redactionRulesOf(state)));
   next = { ...next, dedupe: dedupe.annotate(p.idem_key, post, dr.id) };
   return {
     state: next,
@@ -327,6 +337,7 @@ export function reduce(state: StateDocument, entry: LogEntry, options: ReduceOpt
       state_post_hash: post,
       decision_record_id: dr.id,
       ...verdict,
+      reasons: dr.reasons,
     },
   };
 }

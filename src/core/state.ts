@@ -177,11 +177,16 @@ export interface ControlSection {
 /** An SHHH rule (docs/policy.md); its shape is the statechart's `policy_rule` schema. */
 export type PolicyRule = InputsByTransition['Policy_Update']['rules'][number];
 
+/** An SHHH secret detector (docs/policy.md); its shape is the statechart's `redaction_rule` schema. */
+export type RedactionRule = NonNullable<InputsByTransition['Policy_Update']['redaction_rules']>[number];
+
 export interface PolicySection {
   readonly version: number;
   readonly rules: readonly PolicyRule[];
   /** Input field paths replaced by [REDACTED] in decision records. */
   readonly redact_fields: readonly string[];
+  /** Secret detectors: every match in a decision record's free text is replaced by [REDACTED]. */
+  readonly redaction_rules: readonly RedactionRule[];
   /** Why the machine is (or last was) QUARANTINED. */
   readonly rule_id: string | null;
   readonly rationale: string | null;

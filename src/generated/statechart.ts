@@ -4,7 +4,7 @@
 export const MACHINE_ID = 'swoosh';
 export const MACHINE_VERSION = 1;
 /** digestJson of the YAML document's data: comments and formatting do not change it. */
-export const STATECHART_HASH = 'sha256-e9e9f17cab665ff008ade4ba030557a90deb02db27584dd1f79febb9131d44b3';
+export const STATECHART_HASH = 'sha256-f5e9329e6835def04249ff140292f9788b8d44591483578c7b62feaf6f847b6d';
 export const INITIAL_STATE = 'BOOT';
 
 export const TRANSITION_NAMES = [
@@ -499,7 +499,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['config_hash'],
       properties: { config_hash: { type: 'string', pattern: '^sha256-[0-9a-f]{64}$' } },
     },
-    line: 151,
+    line: 161,
   },
   Boot_LicenseGrace: {
     name: 'Boot_LicenseGrace',
@@ -519,7 +519,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 163,
+    line: 173,
   },
   Boot_Licensed: {
     name: 'Boot_Licensed',
@@ -539,7 +539,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['verdict_hash'],
       properties: { verdict_hash: { type: 'string', pattern: '^sha256-[0-9a-f]{64}$' } },
     },
-    line: 176,
+    line: 186,
   },
   Ingestion_SourcesResolved: {
     name: 'Ingestion_SourcesResolved',
@@ -567,7 +567,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         },
       },
     },
-    line: 190,
+    line: 200,
   },
   Ingestion_BytesOk: {
     name: 'Ingestion_BytesOk',
@@ -590,7 +590,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         bytes: { type: 'integer', minimum: 0 },
       },
     },
-    line: 204,
+    line: 214,
   },
   Ingestion_SchemaOk: {
     name: 'Ingestion_SchemaOk',
@@ -614,7 +614,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         classification: { type: 'string', maxLength: 64 },
       },
     },
-    line: 219,
+    line: 229,
   },
   Ingestion_PolicyViolation: {
     name: 'Ingestion_PolicyViolation',
@@ -637,7 +637,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         rationale: { type: 'string', minLength: 1, maxLength: 2000 },
       },
     },
-    line: 235,
+    line: 245,
   },
   Ingestion_CorpusBuilt: {
     name: 'Ingestion_CorpusBuilt',
@@ -657,7 +657,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['index_hash'],
       properties: { index_hash: { type: 'string', pattern: '^sha256-[0-9a-f]{64}$' } },
     },
-    line: 249,
+    line: 259,
   },
   Ingestion_NewVersion: {
     name: 'Ingestion_NewVersion',
@@ -677,7 +677,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 262,
+    line: 272,
   },
   Ingestion_RollbackIndex: {
     name: 'Ingestion_RollbackIndex',
@@ -701,7 +701,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 277,
+    line: 287,
   },
   Council_ProfilesLoaded: {
     name: 'Council_ProfilesLoaded',
@@ -737,7 +737,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         },
       },
     },
-    line: 292,
+    line: 302,
   },
   Council_RecordVote: {
     name: 'Council_RecordVote',
@@ -769,7 +769,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         },
       },
     },
-    line: 317,
+    line: 327,
   },
   Council_QuorumCert: {
     name: 'Council_QuorumCert',
@@ -813,7 +813,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         },
       },
     },
-    line: 339,
+    line: 349,
   },
   Council_ToolingSynced: {
     name: 'Council_ToolingSynced',
@@ -833,7 +833,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['tooling_hash'],
       properties: { tooling_hash: { type: 'string', pattern: '^sha256-[0-9a-f]{64}$' } },
     },
-    line: 366,
+    line: 376,
   },
   Council_Eject: {
     name: 'Council_Eject',
@@ -857,7 +857,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         election_id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
       },
     },
-    line: 379,
+    line: 389,
   },
   Council_ReElect: {
     name: 'Council_ReElect',
@@ -880,7 +880,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         election_id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
       },
     },
-    line: 396,
+    line: 406,
   },
   Environment_CapacityOk: {
     name: 'Environment_CapacityOk',
@@ -915,7 +915,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         },
       },
     },
-    line: 413,
+    line: 423,
   },
   Environment_Installed: {
     name: 'Environment_Installed',
@@ -943,7 +943,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         },
       },
     },
-    line: 437,
+    line: 447,
   },
   Environment_Green: {
     name: 'Environment_Green',
@@ -963,7 +963,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['health_hash'],
       properties: { health_hash: { type: 'string', pattern: '^sha256-[0-9a-f]{64}$' } },
     },
-    line: 451,
+    line: 461,
   },
   Environment_Amber: {
     name: 'Environment_Amber',
@@ -986,7 +986,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         reason: { type: 'string', minLength: 1, maxLength: 2000 },
       },
     },
-    line: 464,
+    line: 474,
   },
   Environment_Recheck: {
     name: 'Environment_Recheck',
@@ -1006,7 +1006,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 478,
+    line: 488,
   },
   Environment_Deprovision: {
     name: 'Environment_Deprovision',
@@ -1032,7 +1032,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 490,
+    line: 500,
   },
   Execution_Start: {
     name: 'Execution_Start',
@@ -1065,7 +1065,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         plan_change: { type: 'string', minLength: 1, maxLength: 2000 },
       },
     },
-    line: 505,
+    line: 515,
   },
   Execution_LockPlan: {
     name: 'Execution_LockPlan',
@@ -1088,7 +1088,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         work_item: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
       },
     },
-    line: 529,
+    line: 539,
   },
   Execution_ReviewGate: {
     name: 'Execution_ReviewGate',
@@ -1108,7 +1108,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['result_hash'],
       properties: { result_hash: { type: 'string', pattern: '^sha256-[0-9a-f]{64}$' } },
     },
-    line: 545,
+    line: 555,
   },
   Execution_Approve: {
     name: 'Execution_Approve',
@@ -1132,7 +1132,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         comment: { type: 'string', maxLength: 2000 },
       },
     },
-    line: 559,
+    line: 569,
   },
   Execution_Reverb: {
     name: 'Execution_Reverb',
@@ -1155,7 +1155,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         submission_hash: { type: 'string', pattern: '^sha256-[0-9a-f]{64}$' },
       },
     },
-    line: 576,
+    line: 586,
   },
   Execution_NextWindow: {
     name: 'Execution_NextWindow',
@@ -1175,7 +1175,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['summary_hash'],
       properties: { summary_hash: { type: 'string', pattern: '^sha256-[0-9a-f]{64}$' } },
     },
-    line: 593,
+    line: 603,
   },
   Control_Pause: {
     name: 'Control_Pause',
@@ -1195,7 +1195,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 608,
+    line: 618,
   },
   Control_Resume: {
     name: 'Control_Resume',
@@ -1215,7 +1215,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 620,
+    line: 630,
   },
   Control_QuorumLost: {
     name: 'Control_QuorumLost',
@@ -1235,7 +1235,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 633,
+    line: 643,
   },
   Control_Recovered: {
     name: 'Control_Recovered',
@@ -1255,7 +1255,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 645,
+    line: 655,
   },
   Control_Degrade: {
     name: 'Control_Degrade',
@@ -1275,7 +1275,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 658,
+    line: 668,
   },
   Control_Restore: {
     name: 'Control_Restore',
@@ -1295,7 +1295,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 670,
+    line: 680,
   },
   Control_Terminate: {
     name: 'Control_Terminate',
@@ -1315,7 +1315,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['reason'],
       properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 683,
+    line: 693,
   },
   Policy_Quarantine: {
     name: 'Policy_Quarantine',
@@ -1338,7 +1338,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         rationale: { type: 'string', minLength: 1, maxLength: 2000 },
       },
     },
-    line: 696,
+    line: 706,
   },
   Policy_HumanRelease: {
     name: 'Policy_HumanRelease',
@@ -1358,12 +1358,12 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['justification'],
       properties: { justification: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 710,
+    line: 720,
   },
   Policy_Update: {
     name: 'Policy_Update',
     event: 'policy_update',
-    description: 'Replaces the SHHH rule set and the DR redaction list.',
+    description: 'Replaces the SHHH rule set and the DR redaction list; redaction_rules, when present, replace the secret detectors.',
     from: ['*'],
     to: '$self',
     guards: [],
@@ -1409,9 +1409,24 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
           uniqueItems: true,
           items: { type: 'string', pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$' },
         },
+        redaction_rules: {
+          type: 'array',
+          maxItems: 64,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'pattern', 'severity'],
+            properties: {
+              id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
+              pattern: { type: 'string', minLength: 1, maxLength: 256 },
+              flags: { type: 'string', enum: ['', 'i'] },
+              severity: { type: 'string', enum: ['low', 'medium', 'high', 'critical'] },
+            },
+          },
+        },
       },
     },
-    line: 722,
+    line: 732,
   },
   Policy_UpdateRelease: {
     name: 'Policy_UpdateRelease',
@@ -1462,9 +1477,24 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
           uniqueItems: true,
           items: { type: 'string', pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$' },
         },
+        redaction_rules: {
+          type: 'array',
+          maxItems: 64,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'pattern', 'severity'],
+            properties: {
+              id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$' },
+              pattern: { type: 'string', minLength: 1, maxLength: 256 },
+              flags: { type: 'string', enum: ['', 'i'] },
+              severity: { type: 'string', enum: ['low', 'medium', 'high', 'critical'] },
+            },
+          },
+        },
       },
     },
-    line: 732,
+    line: 742,
   },
   Policy_ConfirmBlock: {
     name: 'Policy_ConfirmBlock',
@@ -1484,7 +1514,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['justification'],
       properties: { justification: { type: 'string', minLength: 1, maxLength: 2000 } },
     },
-    line: 741,
+    line: 751,
   },
   License_RecordVerdict: {
     name: 'License_RecordVerdict',
@@ -1513,7 +1543,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         token: { type: 'string', maxLength: 4096 },
       },
     },
-    line: 754,
+    line: 764,
   },
   Window_Record: {
     name: 'Window_Record',
@@ -1546,7 +1576,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         pressure_permille: { type: 'integer', minimum: 0, maximum: 1000 },
       },
     },
-    line: 772,
+    line: 782,
   },
   Mcp_RecordHealth: {
     name: 'Mcp_RecordHealth',
@@ -1584,7 +1614,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         },
       },
     },
-    line: 791,
+    line: 801,
   },
   Governance_AddSigner: {
     name: 'Governance_AddSigner',
@@ -1631,7 +1661,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         label: { type: 'string', maxLength: 128 },
       },
     },
-    line: 818,
+    line: 828,
   },
   Governance_RemoveSigner: {
     name: 'Governance_RemoveSigner',
@@ -1651,7 +1681,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
       required: ['signer'],
       properties: { signer: { type: 'string', pattern: '^hmmm:pubkey:[A-Za-z0-9_-]{43}$' } },
     },
-    line: 833,
+    line: 843,
   },
   Governance_RotateSigner: {
     name: 'Governance_RotateSigner',
@@ -1674,7 +1704,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         new_signer: { type: 'string', pattern: '^hmmm:pubkey:[A-Za-z0-9_-]{43}$' },
       },
     },
-    line: 845,
+    line: 855,
   },
   Governance_UpdateSchedule: {
     name: 'Governance_UpdateSchedule',
@@ -1735,7 +1765,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         },
       },
     },
-    line: 860,
+    line: 870,
   },
   Governance_UpdateQuorum: {
     name: 'Governance_UpdateQuorum',
@@ -1758,7 +1788,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         approvals_threshold: { type: 'integer', minimum: 1, maximum: 64 },
       },
     },
-    line: 872,
+    line: 882,
   },
   Meta_Upgrade: {
     name: 'Meta_Upgrade',
@@ -1781,7 +1811,7 @@ export const TRANSITIONS: { readonly [K in TransitionName]: TransitionSpec } = {
         statechart_hash: { type: 'string', pattern: '^sha256-[0-9a-f]{64}$' },
       },
     },
-    line: 886,
+    line: 896,
   },
 };
 
@@ -1876,6 +1906,12 @@ export interface InputsByTransition {
       readonly rationale: string;
     }[];
     readonly redact_fields?: readonly string[];
+    readonly redaction_rules?: readonly {
+      readonly id: string;
+      readonly pattern: string;
+      readonly flags?: '' | 'i';
+      readonly severity: 'low' | 'medium' | 'high' | 'critical';
+    }[];
   };
   readonly Policy_UpdateRelease: {
     readonly version: number;
@@ -1892,6 +1928,12 @@ export interface InputsByTransition {
       readonly rationale: string;
     }[];
     readonly redact_fields?: readonly string[];
+    readonly redaction_rules?: readonly {
+      readonly id: string;
+      readonly pattern: string;
+      readonly flags?: '' | 'i';
+      readonly severity: 'low' | 'medium' | 'high' | 'critical';
+    }[];
   };
   readonly Policy_ConfirmBlock: { readonly justification: string };
   readonly License_RecordVerdict: {

@@ -270,6 +270,21 @@ test('a policy update releases quarantine; a human can confirm a block, which is
   assert.equal(d.do(keys.admin, 'Governance_UpdateQuorum', { min_votes: 2, approvals_threshold: 2 }).outcome.code, 'terminated');
 });
 
+test('Policy_UpdateRelease needs policy_engine or admin; Policy_HumanRelease needs human_operator, even for SHHH', () => {
+  // (Policy_HumanRelease by operator/admin and Policy_UpdateRelease by policy_engine are covered above.)
+  const d = booted();
+  d.ok(keys.shhh, 'Policy_Quarantine', { rule_id: 'r', rationale: 'suspicious' });
+  for (const [name, key] of [['operator', keys.op], ['human_operator', keys.human], ['ingestion_worker', keys.ing]] as const) {
+    const r = d.do(key, 'Policy_UpdateRelease', { version: 2, rules: [] });
+    assert.equal(r.outcome.code, 'signer_not_authorized', `Policy_UpdateRelease signed by ${name}`);
+    assert.equal(d.state.configuration.top, 'QUARANTINED', `still QUARANTINED after the refused release by ${name}`);
+  }
+  assert.equal(d.do(keys.shhh, 'Policy_HumanRelease', { justification: 'ok' }).outcome.code, 'signer_not_authorized', 'Policy_HumanRelease signed by policy_engine');
+  d.ok(keys.admin, 'Policy_UpdateRelease', { version: 2, rules: [] });
+  assert.equal(d.state.configuration.top, 'BOOT', 'an admin policy update releases');
+  assert.equal(d.state.policy.version, 2);
+});
+
 test('pause and quarantine nest and unwind through $history', () => {
   const d = new Driver();
   driveToExecution(d);

@@ -9,7 +9,8 @@ function validUntilMs(l: LicenseFact): number | null {
   return p.ok ? p.value.ms : null;
 }
 
-function evaluate(l: LicenseFact, atMs: number, allowGrace: boolean): GuardVerdict {
+/** The license verdict at `atMs`; adapters use it to gate outbound calls (src/adapters/outbound-gate.ts). */
+export function licenseVerdictAt(l: LicenseFact, atMs: number, allowGrace: boolean): GuardVerdict {
   const until = validUntilMs(l);
   if (l.verdict === 'valid' && until !== null && atMs < until) {
     return { ok: true, reasons: [`license verdict valid until ${l.valid_until}`] };
@@ -26,5 +27,5 @@ function evaluate(l: LicenseFact, atMs: number, allowGrace: boolean): GuardVerdi
   return { ok: false, code: 'license_grace_expired', reasons: [`license grace expired at ${graceText} (verdict ${l.verdict})`] };
 }
 
-export const licenseGuard: Guard = (ctx) => evaluate(ctx.state.boot.license, ctx.stamp.ms, true);
-export const licenseValidGuard: Guard = (ctx) => evaluate(ctx.state.boot.license, ctx.stamp.ms, false);
+export const licenseGuard: Guard = (ctx) => licenseVerdictAt(ctx.state.boot.license, ctx.stamp.ms, true);
+export const licenseValidGuard: Guard = (ctx) => licenseVerdictAt(ctx.state.boot.license, ctx.stamp.ms, false);

@@ -1,6 +1,7 @@
 // Policy (SHHH) handlers: quarantine, human release, policy updates and confirmed blocks.
 import type { InputsByTransition } from '../../generated/statechart.ts';
 import { invalidRulePatterns } from '../guards/policy-guard.ts';
+import { invalidRedactionPatterns } from '../redaction.ts';
 import type { PolicyRule, PolicySection } from '../state.ts';
 import { done, refuse, type HandlerContext, type HandlerResult } from './handler.ts';
 
@@ -15,9 +16,11 @@ function updatePolicy(ctx: HandlerContext, i: I<'Policy_Update'>): HandlerResult
   const p = ctx.state.policy;
   if (i.version <= p.version) return refuse(`policy version ${i.version} is not newer than ${p.version}`);
   const rules = i.rules as readonly PolicyRule[];
-  const bad = invalidRulePatterns(rules);
+  const bad = [...invalidRulePatterns(rules), ...invalidRedactionPatterns(i.redaction_rules ?? [])];
   if (bad.length > 0) return { ok: false, code: 'precondition_failed', reasons: bad };
-  return done({ ...ctx.state, policy: { ...p, version: i.version, rules, redact_fields: [...(i.redact_fields ?? [])] } });
+  // Omitting redaction_rules keeps the detectors in force: an update must not silently turn redaction off.
+  const redaction_rules = i.redaction_rules ?? p.redaction_rules;
+  return done({ ...ctx.state, policy: { ...p, version: i.version, rules, redact_fields: [...(i.redact_fields ?? [])], redaction_rules } });
 }
 
 export const policyHandlers = {
