@@ -6,6 +6,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHttpServer } from '../api/http-server.ts';
+import { ADAPTERS_FILE, DEFAULT_FAKE_PORT_BASE, makeAdapterKit } from './adapter-kit.ts';
+import { startDemo } from '../demo/demo-run.ts';
+import { startAdapterHost } from './adapters-start.ts';
 import type { Genesis } from '../core/genesis.ts';
 import type { SnapshotRecord } from '../storage/records.ts';
 import { parseClusterConfig, parseMember, readClusterConfig, type ClusterConfig, type ClusterMember } from '../node/cluster-config.ts';
@@ -40,6 +43,8 @@ export interface ClusterLayout {
   /** One HTTP and one Raft port per replica, in member order. */
   readonly httpPorts: readonly number[];
   readonly raftPorts: readonly number[];
+  /** The fake external systems listen on fakePortBase + i (docs/integrations/README.md). */
+  readonly fakePortBase?: number;
 }
 
 /**
@@ -49,8 +54,15 @@ export interface ClusterLayout {
 export async function initCluster(dir: string, layout: ClusterLayout, given?: Genesis, restore?: SnapshotRecord): Promise<ClusterConfig> {
   if (![1, 3, 5, 7].includes(layout.replicas)) throw new UsageError('--replicas must be 1, 3, 5 or 7 (an odd number of voters)');
   if (layout.httpPorts.length !== layout.replicas || layout.raftPorts.length !== layout.replicas) throw new Error('cluster layout: one HTTP and one Raft port per replica');
-  // A given genesis (e.g. a seeded workload's) comes with its own identity keys; otherwise new ones are made.
-  const genesis = given ?? (await writeGenesisAndKeys(dir, 'swoosh')).genesis;
+  // A given genesis (e.g. a seeded workload's) comes with its own identity keys; otherwise new ones are made,
+  // with the adapters' identities, secrets and adapters.json (docs/adapters.md).
+  let genesis: Genesis;
+  if (given !== undefined) genesis = given;
+  else {
+    const kit = makeAdapterKit();
+    genesis = (await writeGenesisAndKeys(dir, 'swoosh', kit.identities)).genesis;
+    await kit.write(dir, layout.host, layout.fakePortBase ?? DEFAULT_FAKE_PORT_BASE);
+  }
   if (given !== undefined) {
     await mkdir(dir, { recursive: true });
     await writeFile(genesisFile(dir), JSON.stringify(given, null, 2) + '\n');
@@ -91,6 +103,8 @@ export interface ClusterServeOptions {
   readonly snapshotChunkBytes?: number;
   readonly tickMs?: number;
   readonly port?: number;
+  /** An adapters.json (docs/adapters.md): run the adapters next to this replica while it leads. */
+  readonly adapters?: string;
 }
 
 export async function openClusterReplica(dataDir: string, logger: Logger, options: ClusterServeOptions): Promise<RaftReplica> {
@@ -111,7 +125,13 @@ export async function serveClusterReplica(dataDir: string, logger: Logger, optio
   const server = await startHttpServer(replica, url.hostname, options.port ?? Number(url.port), replica);
   logger.info({ event: 'listening', url: server.url, node_id: replica.nodeId, applied_index: replica.appliedIndex, state_hash: replica.stateHash }, `listening on ${server.url}`);
   process.stderr.write(`swoosh serve: ${replica.nodeId} listening on ${server.url}\n`);
+  const host = options.adapters === undefined ? null : await startAdapterHost(options.adapters, replica, () => replica.isLeader, replica.clusterId, logger).catch(async (e: unknown) => {
+    await server.close();
+    await replica.close();
+    throw e;
+  });
   await untilSignal(logger);
+  await host?.stop();
   await server.close();
   await replica.close();
   return 0;
@@ -123,21 +143,23 @@ export const LAYOUT_OPTIONS = {
   host: { type: 'string' },
   'http-port-base': { type: 'string' },
   'raft-port-base': { type: 'string' },
+  'fake-port-base': { type: 'string' },
 } as const;
 
-export function layoutOf(values: { replicas?: string; host?: string; 'http-port-base'?: string; 'raft-port-base'?: string }): ClusterLayout {
+export function layoutOf(values: { replicas?: string; host?: string; 'http-port-base'?: string; 'raft-port-base'?: string; 'fake-port-base'?: string }): ClusterLayout {
   const replicas = intOption(values.replicas, 'replicas', 3);
   const http = intOption(values['http-port-base'], 'http-port-base', DEFAULT_HTTP_PORT_BASE);
   const raft = intOption(values['raft-port-base'], 'raft-port-base', http + 100);
   const range = (base: number) => Array.from({ length: replicas }, (_, i) => base + i);
-  return { replicas, host: values.host ?? '127.0.0.1', httpPorts: range(http), raftPorts: range(raft) };
+  const fakePortBase = intOption(values['fake-port-base'], 'fake-port-base', DEFAULT_FAKE_PORT_BASE);
+  return { replicas, host: values.host ?? '127.0.0.1', httpPorts: range(http), raftPorts: range(raft), fakePortBase };
 }
 
 export async function clusterCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'init') {
     const { values } = parseArgs({ args: rest, options: LAYOUT_OPTIONS });
-    if (values.data === undefined) throw new UsageError('usage: swoosh cluster init --data DIR [--replicas 3] [--host 127.0.0.1] [--http-port-base 7071] [--raft-port-base 7171]');
+    if (values.data === undefined) throw new UsageError('usage: swoosh cluster init --data DIR [--replicas 3] [--host 127.0.0.1] [--http-port-base 7071] [--raft-port-base 7171] [--fake-port-base 7300]');
     const cluster = await initCluster(values.data, layoutOf(values));
     printJson({ data: values.data, cluster_id: cluster.cluster_id, members: cluster.members, operator_key: join(keysDir(values.data), 'operator.key') });
     return 0;
@@ -148,7 +170,7 @@ export async function clusterCommand(argv: string[]): Promise<number> {
 
 /** `swoosh cluster up`: creates DIR on first use, runs one `swoosh serve` process per replica, stops them on Ctrl-C. */
 async function clusterUp(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...LAYOUT_OPTIONS, 'log-level': { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { ...LAYOUT_OPTIONS, 'log-level': { type: 'string' }, 'no-demo': { type: 'boolean' }, 'no-agents': { type: 'boolean' }, 'tempo-bpm': { type: 'string' } } });
   const dir = values.data ?? '.swoosh/cluster';
   let cluster: ClusterConfig;
   if (await isEmptyOrMissing(dir)) {
@@ -161,10 +183,16 @@ async function clusterUp(argv: string[]): Promise<number> {
       process.stderr.write(`swoosh cluster up: ${dir} already holds a ${cluster.members.length}-replica cluster; --replicas ${values.replicas} is ignored\n`);
     }
   }
+  // The demo: fake external systems, adapters next to the leader, agents for the other roles, the DR feed.
+  const adaptersFile = join(dir, ADAPTERS_FILE);
+  const demo = values['no-demo'] !== true && existsSync(adaptersFile);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const running = demo ? await startDemo({ dir, endpoints: cluster.members.map((m) => m.http), say, agents: values['no-agents'] !== true, tempoBpm: values['tempo-bpm'] === undefined ? undefined : intOption(values['tempo-bpm'], 'tempo-bpm') }) : null;
   const children: ChildProcess[] = [];
   let stopping = false;
   for (const m of cluster.members) {
-    const child = spawn(process.execPath, [CLI, 'serve', '--data', replicaDir(dir, m.id), '--log-level', values['log-level'] ?? 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const serveArgs = [CLI, 'serve', '--data', replicaDir(dir, m.id), '--log-level', values['log-level'] ?? 'warn', ...(demo ? ['--adapters', adaptersFile] : [])];
+    const child = spawn(process.execPath, serveArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('exit', (code, signal) => {
       if (!stopping) process.stderr.write(`swoosh cluster up: ${m.id} exited (${signal ?? code}); the others keep running\n`);
     });
@@ -177,6 +205,12 @@ async function clusterUp(argv: string[]): Promise<number> {
       `swoosh cluster up: ${cluster.members.length} replicas of cluster ${cluster.cluster_id} (Ctrl-C stops them)`,
       ...cluster.members.map((m) => `  ${m.id}  ${m.http}  (raft ${m.raft.host}:${m.raft.port}, data ${replicaDir(dir, m.id)})`),
       `Operator key: ${operatorKey}`,
+      ...(demo
+        ? [
+            `Demo: adapters (${adaptersFile}) run next to the leader against the fake external systems;`,
+            `  ${values['no-agents'] === true ? 'no agents (--no-agents): propose the lifecycle steps yourself' : 'demo agents drive BOOT -> PROJECT_LIFECYCLE -> EXECUTION loops'}; every decision record is printed below.`,
+          ]
+        : ['No demo (--no-demo, or no adapters.json): nothing proposes on its own.']),
       'Try, from another terminal:',
       `  export SWOOSH_ENDPOINTS=${endpoints}`,
       '  node bin/swoosh.mjs endpoint status -w table',
@@ -189,6 +223,7 @@ async function clusterUp(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve());
   });
   stopping = true;
+  await running?.stop();
   await Promise.all(children.map((c) => terminate(c)));
   process.stderr.write('swoosh cluster up: stopped\n');
   return 0;

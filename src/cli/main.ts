@@ -11,6 +11,8 @@ import { snapshotCommand } from './snapshot-commands.ts';
 import { proposeCommand } from './propose-command.ts';
 import { initCommand, serveCommand, startCommand } from './replica-commands.ts';
 import { UsageError } from './cli-io.ts';
+import { secretsCommand } from './secrets-command.ts';
+import { fakesCommand } from '../../chaos/fakes/fakes-command.ts';
 import { demoCommand, replayCommand, workloadCommand } from './stream-commands.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
@@ -18,7 +20,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   bench: { run: benchCommand, help: 'bench [--replicas 1] [--concurrency 1,16,64] [--count N]  core reducer, or a real replica under load' },
   demo: { run: demoCommand, help: 'demo [--seed S] [--count N]              generate a workload, replay it twice, print state hashes' },
   start: { run: startCommand, help: 'start [--data DIR] [--port 7070]         init DIR on first use (default .swoosh/data), then serve it' },
-  cluster: { run: clusterCommand, help: 'cluster up|init [--replicas 3|5] [--data DIR]  a local Raft cluster on loopback (default .swoosh/cluster)' },
+  cluster: { run: clusterCommand, help: 'cluster up|init [--replicas 3|5] [--data DIR] [--no-demo]  a local Raft cluster on loopback with the demo (default .swoosh/cluster)' },
   init: { run: initCommand, help: 'init --data DIR [--project NAME]         new data directory: genesis, one key per role, empty WAL' },
   serve: { run: serveCommand, help: 'serve --data DIR --port P [--host H]     run a replica: recover from disk, serve the HTTP API' },
   propose: { run: proposeCommand, help: 'propose --key F --url U --transition T --inputs JSON  sign and send; retries on a stale hash' },
@@ -28,6 +30,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   snapshot: { run: snapshotCommand, help: 'snapshot save|inspect|restore FILE [--data NEWDIR]  save applied state; check a file; new cluster from one' },
   doctor: { run: doctorCommand, help: 'doctor --data DIR                        rebuild from snapshot+WAL and genesis+WAL; diff with live' },
   sim: { run: simCommand, help: 'sim (--seed S | --seeds A..B) [--steps N]  deterministic Raft+reducer cluster simulation with faults' },
+  secrets: { run: (argv) => secretsCommand(argv), help: 'secrets keygen|encrypt|show|check           age-encrypted secrets for the adapters (docs/secrets.md)' },
+  fakes: { run: fakesCommand, help: 'fakes up [--port-base 7300] [--seed S]     the fake external systems on loopback (docs/integrations/)' },
   keygen: { run: keygenCommand, help: 'keygen --out FILE                        write a new Ed25519 key file (mode 0600)' },
   sign: { run: signCommand, help: 'sign --key FILE --proposal FILE          fill signer and inputs_hash, sign, print the proposal' },
   workload: { run: workloadCommand, help: 'workload --seed S --count N --out FILE   write a seeded stream of signed proposals (JSONL)' },

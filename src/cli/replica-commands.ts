@@ -14,6 +14,7 @@ import { NoGenesisError, Replica } from '../node/replica.ts';
 import { generateKeyFile } from '../sdk/proposal-signer.ts';
 import { genesisFile, keysDir, storeDir } from '../storage/data-dir.ts';
 import { ReplicaStore } from '../storage/replica-store.ts';
+import { startAdapterHost } from './adapters-start.ts';
 import { intOption, printJson, untilSignal, UsageError } from './cli-io.ts';
 import { isClusterReplicaDir, serveClusterReplica } from './cluster-commands.ts';
 
@@ -45,7 +46,8 @@ export async function isEmptyOrMissing(dir: string): Promise<boolean> {
 }
 
 /** Writes a new genesis and one key file per initial identity into `dir` (which must be new or empty). */
-export async function writeGenesisAndKeys(dir: string, project: string): Promise<{ genesis: Genesis; keys: Record<string, string> }> {
+/** `extra`: identities whose keys live elsewhere (the adapters', in the age-encrypted secrets file). */
+export async function writeGenesisAndKeys(dir: string, project: string, extra: readonly { signer: string; roles: RoleName[]; label: string }[] = []): Promise<{ genesis: Genesis; keys: Record<string, string> }> {
   if (!(await isEmptyOrMissing(dir))) throw new UsageError(`${dir} is not empty; init only writes to a new or empty directory`);
   await mkdir(keysDir(dir), { recursive: true, mode: 0o700 });
   const keys: Record<string, string> = {};
@@ -61,7 +63,7 @@ export async function writeGenesisAndKeys(dir: string, project: string): Promise
     genesis_version: 1,
     project,
     created_at: formatHlc({ ms: Date.now(), logical: 0 }),
-    identities,
+    identities: [...identities, ...extra],
     schedule: { version: 1, phases: { plan: ['plan'], execute: ['work'], review: ['review', 'reverb'] }, tidal: { amplitude_permille: 500, period_beats: 240, phase_offset_beats: 0 } },
     policy: { version: 1, rules: [], redact_fields: ['comment'] },
     license: { grace_ms: 24 * 3_600_000 },
@@ -103,9 +105,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'record-max-bytes': { type: 'string' },
       'record-warn-bytes': { type: 'string' },
       'log-level': { type: 'string' },
+      adapters: { type: 'string' },
     },
   });
-  if (values.data === undefined) throw new UsageError('usage: swoosh serve --data DIR --port P [--host 127.0.0.1] [--snapshot-every N] [--max-batch N] [--batch-delay-ms MS]');
+  if (values.data === undefined) throw new UsageError('usage: swoosh serve --data DIR --port P [--host 127.0.0.1] [--snapshot-every N] [--max-batch N] [--batch-delay-ms MS] [--adapters adapters.json]');
   if (isClusterReplicaDir(values.data)) {
     const logger = createLogger({ level: values['log-level'] ?? 'info', name: values['node-id'] ?? values.data });
     return serveClusterReplica(values.data, logger, {
@@ -113,6 +116,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       logTailKept: values['log-tail-kept'] === undefined ? undefined : intOption(values['log-tail-kept'], 'log-tail-kept'),
       snapshotChunkBytes: values['snapshot-chunk-bytes'] === undefined ? undefined : intOption(values['snapshot-chunk-bytes'], 'snapshot-chunk-bytes'),
       port: values.port === undefined ? undefined : intOption(values.port, 'port'),
+      adapters: values.adapters,
     });
   }
   const port = intOption(values.port, 'port', 7070);
@@ -143,7 +147,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   logger.info({ event: 'listening', url: server.url, state_hash: replica.head().hash, index: replica.head().index }, `listening on ${server.url}`);
   // Always say where we listen, whatever the log level (stdout carries only JSON logs).
   process.stderr.write(`swoosh serve: listening on ${server.url}\n`);
+  // A single replica always leads; KACHING knows it by its project name.
+  const adapters = values.adapters === undefined ? null : await startAdapterHost(values.adapters, replica, () => true, replica.genesis.project, logger).catch(async (e: unknown) => {
+    await server.close();
+    await replica.close();
+    throw e;
+  });
   await untilSignal(logger);
+  await adapters?.stop();
   await server.close();
   await replica.close();
   return 0;

@@ -752,6 +752,11 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     return this.members.get(this.nodeId) ?? this.self!;
   }
 
+  /** True while this replica is the Raft leader (the adapter host runs only then). */
+  get isLeader(): boolean {
+    return this.node.raft.role === 'leader';
+  }
+
   leaderAddress(): { id: string; http: string } | null {
     const lead = this.node.raft.lead;
     const m = lead === null ? undefined : this.members.get(lead);

@@ -9,7 +9,7 @@ import { CLI, swooshSync } from '../support/processes.ts';
 import { cleanup, tempDir } from '../support/replica-harness.ts';
 
 function up(dir: string, httpPort: number, raftPort: number) {
-  const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--data', dir, '--replicas', '1', '--http-port-base', String(httpPort), '--raft-port-base', String(raftPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'cluster', 'up', '--data', dir, '--replicas', '1', '--http-port-base', String(httpPort), '--raft-port-base', String(raftPort), '--no-demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
