@@ -1,12 +1,6 @@
 // SHHH fake (docs/integrations/shhh.md): the current policy with an etag, and /_fake/policy to publish a new one.
+import { DEFAULT_REDACTION_RULES, type RedactionRule } from '../../src/core/redaction.ts';
 import { fail, requireMessage, startFakeServer, type CommonControls, type CommonOptions, type FakeRequest, type FakeResponse, type RunningFake } from './fake-server.ts';
-
-export interface RedactionRule {
-  id: string;
-  pattern: string;
-  flags?: '' | 'i';
-  severity: 'low' | 'medium' | 'high' | 'critical';
-}
 
 export interface ShhhPolicy {
   type: 'shhh.policy.v1';
@@ -22,14 +16,8 @@ export interface ShhhFakeOptions extends CommonOptions {
 
 export type ShhhControls = CommonControls;
 
-export const DEFAULT_REDACTION_RULES: readonly RedactionRule[] = [
-  { id: 'openai-api-key', pattern: 'sk-[A-Za-z0-9]{16,}', severity: 'critical' },
-  { id: 'aws-access-key-id', pattern: 'AKIA[0-9A-Z]{16}', severity: 'critical' },
-  { id: 'github-token', pattern: 'gh[pousr]_[A-Za-z0-9]{36,}', severity: 'high' },
-  { id: 'google-oauth-token', pattern: 'ya29\\.[0-9A-Za-z_-]{20,}', severity: 'high' },
-  { id: 'bearer-token', pattern: 'bearer\\s+[A-Za-z0-9._~+/-]+=*', flags: 'i', severity: 'high' },
-  { id: 'pem-private-key', pattern: '-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]*?-----END [A-Z ]*PRIVATE KEY-----', severity: 'critical' },
-];
+/** SHHH starts with the same secret detectors SWOOSH applies when a genesis names none. */
+export { DEFAULT_REDACTION_RULES };
 
 export function defaultPolicy(): ShhhPolicy {
   return { type: 'shhh.policy.v1', version: 1, rules: [], redact_fields: ['comment'], redaction_rules: structuredClone([...DEFAULT_REDACTION_RULES]) };
