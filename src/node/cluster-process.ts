@@ -27,10 +27,13 @@ export class LocalCluster {
     private readonly serveArgs: readonly string[],
   ) {}
 
-  /** Creates the cluster directory (free loopback ports) and starts every replica. */
-  static async create(dir: string, replicas: number, serveArgs: readonly string[] = ['--log-level', 'warn'], genesis?: Genesis): Promise<LocalCluster> {
+  /**
+   * Creates the cluster directory (free loopback ports) and starts every replica. `fakePortBase` is where its
+   * adapters.json expects the fake external systems (the caller starts them, and passes `--adapters` to use them).
+   */
+  static async create(dir: string, replicas: number, serveArgs: readonly string[] = ['--log-level', 'warn'], genesis?: Genesis, fakePortBase?: number): Promise<LocalCluster> {
     const ports = await freePorts(replicas * 2);
-    const config = await initCluster(dir, { replicas, host: '127.0.0.1', httpPorts: ports.slice(0, replicas), raftPorts: ports.slice(replicas) }, genesis);
+    const config = await initCluster(dir, { replicas, host: '127.0.0.1', httpPorts: ports.slice(0, replicas), raftPorts: ports.slice(replicas), fakePortBase }, genesis);
     const cluster = new LocalCluster(dir, config, serveArgs);
     try {
       await Promise.all(config.members.map((m) => cluster.start(m.id)));
