@@ -1,7 +1,7 @@
 // `swoosh endpoint health|status|hash`: etcdctl-shaped operator views over each endpoint's /health.
 import { parseArgs } from 'node:util';
 import { printJson, UsageError } from './cli-io.ts';
-import { endpointsOf, firstAnswer } from './endpoints.ts';
+import { DEFAULT_CLUSTER_ENDPOINTS, endpointsOf, firstAnswer } from './endpoints.ts';
 import { table } from './table.ts';
 
 interface Row {
@@ -31,7 +31,7 @@ export async function endpointCommand(argv: string[]): Promise<number> {
   });
   const sub = positionals[0];
   if (sub !== 'health' && sub !== 'status' && sub !== 'hash') throw new UsageError('usage: swoosh endpoint health|status|hash [--endpoints URL,URL] [--cluster] [-w table|json]');
-  let list = endpointsOf(values.endpoints, 'http://127.0.0.1:7070');
+  let list = endpointsOf(values.endpoints, DEFAULT_CLUSTER_ENDPOINTS);
   // --cluster: every member, as the first answering replica lists them (etcdctl's --cluster).
   if (values.cluster === true) list = (await firstAnswer<{ members: { http: string }[] }>(list, '/members')).body.members.map((m) => m.http);
   const format = values['write-out'] ?? 'table';

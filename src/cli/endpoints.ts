@@ -3,6 +3,8 @@ import { UsageError } from './cli-io.ts';
 
 /** The local cluster `npm start` runs; its first replica answers for the cluster. */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:7071';
+/** The replicas `npm start` (swoosh cluster up) serves: the default for the operator views. */
+export const DEFAULT_CLUSTER_ENDPOINTS = 'http://127.0.0.1:7071,http://127.0.0.1:7072,http://127.0.0.1:7073';
 
 export function endpointsOf(value: string | undefined, fallback = DEFAULT_ENDPOINT): string[] {
   const list = (value ?? process.env['SWOOSH_ENDPOINTS'] ?? fallback).split(',').map((e) => e.trim().replace(/\/+$/, '')).filter(Boolean);
