@@ -5,7 +5,7 @@ import type { Json } from '../core/canonical-json.ts';
 import { memberSetHash, voteSigningBytes } from '../core/council-vote.ts';
 import { digestJson } from '../core/digest.ts';
 import type { StateDocument, WindowFact } from '../core/state.ts';
-import { ClientClock, propose } from '../sdk/client.ts';
+import { ClientClock, propose, type ProposeRequest, type ProposeResult } from '../sdk/client.ts';
 import type { SigningKey } from '../workload/signing-key.ts';
 
 export interface DemoKeys {
@@ -28,6 +28,8 @@ export interface DemoAgentsOptions {
   /** One line per step taken (the human-readable feed). */
   readonly say: (line: string) => void;
   readonly intervalMs?: number;
+  /** How proposals are sent; default the SDK's propose(). The chaos harness records and perturbs them. */
+  readonly propose?: (req: ProposeRequest) => Promise<ProposeResult>;
 }
 
 interface Step {
@@ -83,7 +85,9 @@ export class DemoAgents {
     const s = await this.readState();
     if (s === null) return;
     for (const step of await this.steps(s)) {
-      const r = await propose({ url: this.url(), secretKey: step.key.seed, transition: step.transition, inputs: step.inputs, windowId: step.windowId ?? null, evidence: [this.evidence(step)], idemKey: `demo:${step.transition}:${++this.seq}:${Date.now().toString(36)}` }, this.clock).catch((e: Error) => ({ status: 0, body: { reason: 'network', reasons: [e.message] } }));
+      const req: ProposeRequest = { url: this.url(), secretKey: step.key.seed, transition: step.transition, inputs: step.inputs, windowId: step.windowId ?? null, evidence: [this.evidence(step)], idemKey: `demo:${step.transition}:${++this.seq}:${Date.now().toString(36)}` };
+      const send = this.o.propose ?? ((x: ProposeRequest) => propose(x, this.clock));
+      const r = await send(req).catch((e: Error) => ({ status: 0, body: { reason: 'network', reasons: [e.message] } }));
       const b = r.body as { outcome?: string; reason?: string; reasons?: string[] };
       this.o.say(`${step.who.padEnd(12)} ${step.transition.padEnd(26)} ${r.status} ${b.outcome ?? b.reason ?? ''}${r.status === 202 ? '' : ` ${(b.reasons ?? []).join('; ')}`}`);
       if (r.status !== 202) return; // the state changed under us; look again next round

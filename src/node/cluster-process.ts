@@ -89,6 +89,15 @@ export class LocalCluster {
     if (p !== undefined) await killHard(p);
   }
 
+  /** SIGSTOP (a paused process: its peers see silence, its sockets stay open) and SIGCONT. */
+  pause(id: string): void {
+    this.procs.get(id)?.child.kill('SIGSTOP');
+  }
+
+  resume(id: string): void {
+    this.procs.get(id)?.child.kill('SIGCONT');
+  }
+
   async health(id: string): Promise<HealthView | null> {
     try {
       const res = await fetch(`${this.member(id).http}/health`, { signal: AbortSignal.timeout(2000) });

@@ -1,0 +1,162 @@
+// One chaos run: a real cluster with adapters and fakes, demo agents and writers sending through chaos clients,
+// a seeded fault schedule, then heal, collect every replica's decisions, stop, and run the checkers.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Prng } from '../../src/core/prng.ts';
+import { DemoAgents, type DemoKeys } from '../../src/demo/demo-agents.ts';
+import { LocalCluster } from '../../src/node/cluster-process.ts';
+import { freePortRange } from '../../src/node/free-ports.ts';
+import { loadSecrets } from '../../src/secrets/age-secrets.ts';
+import { parseKeyFile } from '../../src/sdk/proposal-signer.ts';
+import type { DecisionEntryRecord } from '../../src/storage/records.ts';
+import { SigningKey } from '../../src/workload/signing-key.ts';
+import { runCheckers } from '../checkers/index.ts';
+import type { CheckResult, HistoryOp, ReplicaFinal } from '../checkers/history.ts';
+import { startAllFakes } from '../fakes/index.ts';
+import { ChaosClient } from './chaos-client.ts';
+import { SCENARIOS } from './scenarios.ts';
+
+export interface ChaosOptions {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly replicas: number;
+  /** Stop the workload once the leader has this many decision records (or at maxSeconds). */
+  readonly transitions: number;
+  readonly maxSeconds: number;
+  /** Extra writer clients beside the demo agents (they add signers: contention on HEAD). */
+  readonly writers: number;
+  readonly runDir: string;
+  readonly say: (line: string) => void;
+}
+
+export interface ChaosReport {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly replicas: number;
+  readonly run_dir: string;
+  readonly seconds: number;
+  readonly faults: readonly string[];
+  readonly operations: { readonly total: number; readonly ok: number; readonly fail: number; readonly unknown: number };
+  readonly decisions: number;
+  readonly final: readonly { id: string; applied_index: number; state_hash: string }[];
+  readonly checks: readonly CheckResult[];
+  readonly ok: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function key(dir: string, name: string): Promise<SigningKey> {
+  const k = parseKeyFile(JSON.parse(await readFile(join(dir, 'keys', `${name}.key`), 'utf8')));
+  if (!k.ok) throw new Error(`keys/${name}.key: ${k.reason}`);
+  return new SigningKey(k.secret);
+}
+
+async function allDecisions(url: string): Promise<DecisionEntryRecord[]> {
+  const out: DecisionEntryRecord[] = [];
+  let after = 0;
+  for (;;) {
+    const res = await fetch(`${url}/decisions?after=${after}&limit=1000`, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`GET ${url}/decisions: HTTP ${res.status}`);
+    const { items, next_after } = (await res.json()) as { items: DecisionEntryRecord[]; next_after: number | null };
+    out.push(...items);
+    if (next_after === null) return out;
+    after = next_after;
+  }
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  const scenario = SCENARIOS[o.scenario];
+  if (scenario === undefined) throw new Error(`unknown scenario ${o.scenario}; one of ${Object.keys(SCENARIOS).join(', ')}`);
+  const t0 = Date.now();
+  const dir = join(o.runDir, 'cluster');
+  await mkdir(o.runDir, { recursive: true });
+  const fakeBase = await freePortRange(6);
+  const cluster = await LocalCluster.create(dir, o.replicas, ['--log-level', 'warn', '--adapters', join(dir, 'adapters.json')], undefined, fakeBase);
+  const secrets = await loadSecrets(join(dir, 'secrets.age'), join(dir, 'age.key'));
+  // Fast BACKBEAT (a 6 s bar) so EXECUTION loops, and their window guards, happen many times per run.
+  const fakes = await startAllFakes({
+    port_base: fakeBase,
+    seed: o.seed,
+    per_kind: { kaching: { licenses: { [secrets.kaching!.license_key.reveal()]: 'lic-chaos' }, valid_for_ms: 120_000 }, backbeat: { tempo_bpm: 1200 } },
+  });
+  const history: HistoryOp[] = [];
+  const record = (op: Omit<HistoryOp, 'id'>) => history.push({ id: history.length, ...op });
+  const faults: string[] = [];
+  const rng = new Prng(o.seed);
+  const urls = cluster.urls;
+  const client = (name: string, i: number) => new ChaosClient(name, urls, o.seed * 1000 + i, scenario.clientFaults, record);
+  const ctx = { cluster, fakes, rng, down: new Map<string, number>(), paused: new Map<string, number>(), note: (f: string) => (faults.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${f}`), o.say(`fault: ${f}`)) };
+  const genesis = JSON.parse(await readFile(join(dir, 'genesis.json'), 'utf8')) as { project: string };
+  const keys: DemoKeys = {
+    operator: await key(dir, 'operator'),
+    ingestion: await key(dir, 'ingestion-worker'),
+    council: await key(dir, 'council-agent'),
+    voters: [await key(dir, 'voter-1'), await key(dir, 'voter-2'), await key(dir, 'voter-3')],
+    environment: await key(dir, 'environment-agent'),
+    executor: await key(dir, 'executor'),
+    reviewers: [await key(dir, 'reviewer-1'), await key(dir, 'reviewer-2')],
+  };
+  const agentsClient = client('agents', 0);
+  const agents = new DemoAgents({ endpoints: urls, keys, hmmmUrl: fakes.urls.hmmm, environmentUrl: fakes.urls.environment, project: genesis.project, configHash: `sha256-${'0'.repeat(64)}`, say: () => {}, propose: (req) => agentsClient.propose(req) });
+  let running = true;
+  const writers = Array.from({ length: o.writers }, async (_, i) => {
+    const c = client(`writer-${i + 1}`, i + 1);
+    const admin = keys.operator;
+    for (let n = 0; running; n++) {
+      const extra = SigningKey.derive(`chaos|${o.seed}|writer-${i}|${n}`);
+      await c
+        .propose({ url: urls[0]!, secretKey: admin.seed, transition: 'Governance_AddSigner', inputs: { signer: extra.signer, roles: ['reviewer'], label: `chaos-${i}-${n}` }, evidence: [`ucxl://chaos:admin@${genesis.project}:governance/*^/writer-${i}`], idemKey: `chaos:w${i}:${n}` })
+        .catch(() => null);
+    }
+  });
+  agents.start();
+  const leaderDecisions = async () => {
+    for (const u of urls) {
+      const res = await fetch(`${u}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+      if (res?.ok === true) return ((await res.json()) as { consensus?: { applied_index?: number } }).consensus?.applied_index ?? 0;
+    }
+    return 0;
+  };
+  let second = 0;
+  try {
+    while ((Date.now() - t0) / 1000 < o.maxSeconds && (await leaderDecisions()) < o.transitions) {
+      await scenario.step(ctx, second++);
+      await sleep(1000);
+    }
+  } finally {
+    running = false;
+    await agents.stop();
+    await Promise.all(writers);
+    await scenario.heal(ctx);
+    o.say('healed; waiting for convergence');
+  }
+  let finals: ReplicaFinal[] = [];
+  try {
+    const views = await cluster.converged(60_000);
+    finals = await Promise.all(views.map(async (v) => ({ id: v.node_id, applied_index: v.consensus.applied_index, state_hash: v.state_hash, decisions: await allDecisions(cluster.member(v.node_id).http) })));
+  } catch (e) {
+    faults.push(`no convergence: ${(e as Error).message}`);
+  } finally {
+    await cluster.stop();
+    await fakes.close();
+    await mkdir(join(o.runDir, 'logs'), { recursive: true });
+    for (const id of cluster.ids) await writeFile(join(o.runDir, 'logs', `${id}.log`), cluster.output(id));
+  }
+  const checks = finals.length === 0 ? [{ checker: 'convergence', ok: false, problems: ['replicas did not converge within 60 s after healing'], stats: {} }] : await runCheckers({ history, finals, dataDirs: cluster.ids.map((id) => join(dir, id)) });
+  const report: ChaosReport = {
+    scenario: o.scenario,
+    seed: o.seed,
+    replicas: o.replicas,
+    run_dir: o.runDir,
+    seconds: Math.round((Date.now() - t0) / 1000),
+    faults,
+    operations: { total: history.length, ok: history.filter((h) => h.result === 'ok').length, fail: history.filter((h) => h.result === 'fail').length, unknown: history.filter((h) => h.result === 'unknown').length },
+    decisions: finals[0]?.decisions.length ?? 0,
+    final: finals.map((f) => ({ id: f.id, applied_index: f.applied_index, state_hash: f.state_hash })),
+    checks,
+    ok: checks.every((c) => c.ok),
+  };
+  await writeFile(join(o.runDir, 'history.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+  await writeFile(join(o.runDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  return report;
+}
