@@ -39,6 +39,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     say(`${c.ok ? 'PASS' : 'FAIL'} ${c.checker} ${JSON.stringify(c.stats)}`);
     for (const p of c.problems.slice(0, 10)) say(`     ${p}`);
   }
+  say(`coverage ${JSON.stringify(report.coverage)}`);
+  if ((report.coverage['time_gated'] ?? 0) === 0) say('warning: no time-gated transition was applied, so the window checks had nothing to check (a longer run reaches EXECUTION)');
   say(`${report.ok ? 'PASS' : 'FAIL'}: ${report.operations.total} operations (${report.operations.ok} ok, ${report.operations.fail} fail, ${report.operations.unknown} unknown), ${report.decisions} decisions, ${report.faults.length} faults, ${report.seconds} s; report ${join(runDir, 'report.json')}`);
   if (!report.ok) say(`reproduce: npm run chaos -- --scenario ${scenario} --seed ${seed} --replicas ${replicas} --transitions ${values.transitions ?? 300}`);
   return report.ok ? 0 : 1;

@@ -40,7 +40,25 @@ export interface ChaosReport {
   readonly decisions: number;
   readonly final: readonly { id: string; applied_index: number; state_hash: string }[];
   readonly checks: readonly CheckResult[];
+  /** What the run exercised: a checker that passes with nothing to check proves little. */
+  readonly coverage: Readonly<Record<string, number>>;
   readonly ok: boolean;
+}
+
+/** Counts of the decisions that matter for the verdict's strength (windows, loops, degradations, quarantines). */
+export function coverageOf(decisions: readonly DecisionEntryRecord[]): Record<string, number> {
+  const applied = decisions.filter((d) => d.decision.outcome !== 'rejected');
+  const count = (f: (t: string) => boolean) => applied.filter((d) => f(d.decision.transition ?? '')).length;
+  return {
+    applied: applied.length,
+    rejected: decisions.length - applied.length,
+    time_gated: applied.filter((d) => d.decision.guard_outcomes.some((g) => g.guard === 'window')).length,
+    execution_loops: count((t) => t === 'Execution_NextWindow'),
+    reviews: count((t) => t === 'Execution_Approve' || t === 'Execution_Reverb'),
+    license_degraded: count((t) => t === 'Control_Degrade'),
+    license_restored: count((t) => t === 'Control_Restore'),
+    quarantined: applied.filter((d) => d.decision.outcome === 'quarantined').length,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -154,6 +172,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     decisions: finals[0]?.decisions.length ?? 0,
     final: finals.map((f) => ({ id: f.id, applied_index: f.applied_index, state_hash: f.state_hash })),
     checks,
+    coverage: coverageOf(finals[0]?.decisions ?? []),
     ok: checks.every((c) => c.ok),
   };
   await writeFile(join(o.runDir, 'history.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');

@@ -19,6 +19,7 @@ for (const scenario of ['client', 'kill'] as const) {
     assert.ok(stat('no-lost-acks', 'acked') > 50, `acknowledged operations were checked: ${stat('no-lost-acks', 'acked')}`);
     assert.ok(stat('cas-linearizable', 'decisions') >= 150, 'the decision chain was checked');
     assert.equal(new Set(report.final.map((f) => f.state_hash)).size, 1, 'identical state hashes');
+    assert.equal(report.coverage['applied'], stat('decision-records', 'accepted') + stat('decision-records', 'quarantined'), 'coverage counts the applied decisions the checker saw');
     const history = readFileSync(join(runDir, 'history.jsonl'), 'utf8').trim().split('\n');
     assert.equal(history.length, report.operations.total, 'the history is written to the run dir');
     if (scenario === 'kill') assert.ok(report.faults.some((f) => f.includes('kill -9')), `a replica was killed: ${report.faults.join('; ')}`);
