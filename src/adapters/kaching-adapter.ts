@@ -52,11 +52,6 @@ export class KachingAdapter implements Adapter {
     this.random = options.random ?? Math.random;
   }
 
-  /** The last verdict KACHING gave (for tests and /health). */
-  get verdict(): CachedVerdict | null {
-    return this.cached;
-  }
-
   get unavailable(): boolean {
     return this.outageSince !== null && this.breaker.consecutiveFailures >= (this.options.failuresForOutage ?? 3);
   }

@@ -32,7 +32,7 @@ export class McpAdapter implements Adapter {
     this.intervalMs = options.probeMs ?? 2000;
   }
 
-  async probe(ctx: AdapterContext): Promise<Probe> {
+  private async probe(ctx: AdapterContext): Promise<Probe> {
     const health = await ctx.request('/v1/health');
     const tools = health.ok ? await ctx.request('/v1/tools') : null;
     const healthCheck = health.ok ? validateContract('mcp.health.v1', health.body) : null;

@@ -33,6 +33,19 @@ async function key(dir: string, name: string): Promise<SigningKey> {
   return new SigningKey(k.secret);
 }
 
+/** The agents' keys, from the plaintext key files `cluster init` writes under DIR/keys. */
+export async function loadDemoKeys(dir: string): Promise<DemoKeys> {
+  return {
+    operator: await key(dir, 'operator'),
+    ingestion: await key(dir, 'ingestion-worker'),
+    council: await key(dir, 'council-agent'),
+    voters: [await key(dir, 'voter-1'), await key(dir, 'voter-2'), await key(dir, 'voter-3')],
+    environment: await key(dir, 'environment-agent'),
+    executor: await key(dir, 'executor'),
+    reviewers: [await key(dir, 'reviewer-1'), await key(dir, 'reviewer-2')],
+  };
+}
+
 function portOf(url: string): number {
   return Number(new URL(url).port);
 }
@@ -61,15 +74,7 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
   feed.start();
   let agents: DemoAgents | null = null;
   if (o.agents && config.hmmm !== undefined && config.environment !== undefined) {
-    const keys: DemoKeys = {
-      operator: await key(o.dir, 'operator'),
-      ingestion: await key(o.dir, 'ingestion-worker'),
-      council: await key(o.dir, 'council-agent'),
-      voters: [await key(o.dir, 'voter-1'), await key(o.dir, 'voter-2'), await key(o.dir, 'voter-3')],
-      environment: await key(o.dir, 'environment-agent'),
-      executor: await key(o.dir, 'executor'),
-      reviewers: [await key(o.dir, 'reviewer-1'), await key(o.dir, 'reviewer-2')],
-    };
+    const keys = await loadDemoKeys(o.dir);
     const genesis = JSON.parse(await readFile(join(o.dir, 'genesis.json'), 'utf8')) as { project: string };
     agents = new DemoAgents({ endpoints: o.endpoints, keys, hmmmUrl: config.hmmm.url, environmentUrl: config.environment.url, project: genesis.project, configHash: digestJson(genesis), say: (l) => o.say(`agent ${l}`) });
     agents.start();

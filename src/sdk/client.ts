@@ -56,29 +56,47 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 /** Retry at once on these: the body says what changed (HEAD, or the server's newer HLC). */
 const CONTENTION = new Set(['stale_state_hash', 'hlc_time_travel']);
 
-/**
- * GET /state is safe to repeat: one retry covers a pooled keep-alive connection the server closed just as it
- * was reused (seen as a 'fetch failed' on a loaded machine after a few idle seconds).
- */
-async function readHead(base: string): Promise<Response> {
-  try {
-    return await fetch(`${base}/state?projection=hlc_last`);
-  } catch {
-    await new Promise((r) => setTimeout(r, 50));
-    return fetch(`${base}/state?projection=hlc_last`);
-  }
+/** How propose() reaches the cluster: read HEAD, send one signed proposal. Both may throw (no answer). */
+export interface ProposeTransport {
+  readHead(): Promise<{ hash: string; hlc: string | null }>;
+  post(proposal: Proposal): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
-export async function propose(req: ProposeRequest, clock = new ClientClock()): Promise<ProposeResult> {
-  const base = req.url.replace(/\/+$/, '');
+/**
+ * The HTTP transport to one replica. GET /state is safe to repeat: one retry covers a pooled keep-alive
+ * connection the server closed just as it was reused (seen as a 'fetch failed' on a loaded machine after a few
+ * idle seconds).
+ */
+export function httpTransport(url: string): ProposeTransport {
+  const base = url.replace(/\/+$/, '');
+  const head = async (): Promise<Response> => {
+    try {
+      return await fetch(`${base}/state?projection=hlc_last`);
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+      return fetch(`${base}/state?projection=hlc_last`);
+    }
+  };
+  return {
+    async readHead() {
+      const res = await head();
+      if (!res.ok) throw new Error(`GET ${base}/state: HTTP ${res.status}`);
+      return (await res.json()) as { hash: string; hlc: string | null };
+    },
+    async post(proposal) {
+      const res = await fetch(`${base}/transition`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': proposal.idem_key }, body: JSON.stringify(proposal) });
+      return { status: res.status, body: await json(res) };
+    },
+  };
+}
+
+export async function propose(req: ProposeRequest, clock = new ClientClock(), transport: ProposeTransport = httpTransport(req.url)): Promise<ProposeResult> {
   const max = req.maxAttempts ?? 20;
   let headHash: string | null = null;
   let last: ProposeResult | null = null;
   for (let attempt = 1; attempt <= max; attempt++) {
     if (headHash === null) {
-      const head = await readHead(base);
-      if (!head.ok) throw new Error(`GET ${base}/state: HTTP ${head.status}`);
-      const h = (await head.json()) as { hash: string; hlc: string | null };
+      const h = await transport.readHead();
       clock.observe(h.hlc);
       headHash = h.hash;
     }
@@ -86,18 +104,17 @@ export async function propose(req: ProposeRequest, clock = new ClientClock()): P
       { current_state_hash: headHash as Proposal['current_state_hash'], transition: req.transition, idem_key: req.idemKey, hlc: clock.tick(), window_id: req.windowId ?? null, evidence: [...req.evidence], inputs: req.inputs },
       req.secretKey,
     );
-    const res = await fetch(`${base}/transition`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': req.idemKey }, body: JSON.stringify(proposal) });
-    const body = await json(res);
-    last = { status: res.status, body, attempts: attempt, proposal };
+    const { status, body } = await transport.post(proposal);
+    last = { status, body, attempts: attempt, proposal };
     const reason = body['reason'];
-    if (res.status === 400 && typeof reason === 'string' && CONTENTION.has(reason)) {
+    if (status === 400 && typeof reason === 'string' && CONTENTION.has(reason)) {
       // A rejection carries the HEAD it was checked against and the replica's stamp: retry against those.
       clock.observe((body['decision_record'] as { stamp?: string } | null)?.stamp ?? null);
       headHash = typeof body['current_state_hash'] === 'string' ? body['current_state_hash'] : null;
       if (attempt % 5 === 0) await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       continue;
     }
-    if (res.status !== 503) return last;
+    if (status !== 503) return last;
     headHash = null;
     await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random())));
   }
