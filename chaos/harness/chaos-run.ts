@@ -3,11 +3,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Prng } from '../../src/core/prng.ts';
-import { DemoAgents, type DemoKeys } from '../../src/demo/demo-agents.ts';
+import { DemoAgents } from '../../src/demo/demo-agents.ts';
+import { loadDemoKeys } from '../../src/demo/demo-run.ts';
 import { LocalCluster } from '../../src/node/cluster-process.ts';
 import { freePortRange } from '../../src/node/free-ports.ts';
 import { loadSecrets } from '../../src/secrets/age-secrets.ts';
-import { parseKeyFile } from '../../src/sdk/proposal-signer.ts';
 import type { DecisionEntryRecord } from '../../src/storage/records.ts';
 import { SigningKey } from '../../src/workload/signing-key.ts';
 import { runCheckers } from '../checkers/index.ts';
@@ -63,12 +63,6 @@ export function coverageOf(decisions: readonly DecisionEntryRecord[]): Record<st
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function key(dir: string, name: string): Promise<SigningKey> {
-  const k = parseKeyFile(JSON.parse(await readFile(join(dir, 'keys', `${name}.key`), 'utf8')));
-  if (!k.ok) throw new Error(`keys/${name}.key: ${k.reason}`);
-  return new SigningKey(k.secret);
-}
-
 async function allDecisions(url: string): Promise<DecisionEntryRecord[]> {
   const out: DecisionEntryRecord[] = [];
   let after = 0;
@@ -105,15 +99,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const client = (name: string, i: number) => new ChaosClient(name, urls, o.seed * 1000 + i, scenario.clientFaults, record);
   const ctx = { cluster, fakes, rng, down: new Map<string, number>(), paused: new Map<string, number>(), note: (f: string) => (faults.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${f}`), o.say(`fault: ${f}`)) };
   const genesis = JSON.parse(await readFile(join(dir, 'genesis.json'), 'utf8')) as { project: string };
-  const keys: DemoKeys = {
-    operator: await key(dir, 'operator'),
-    ingestion: await key(dir, 'ingestion-worker'),
-    council: await key(dir, 'council-agent'),
-    voters: [await key(dir, 'voter-1'), await key(dir, 'voter-2'), await key(dir, 'voter-3')],
-    environment: await key(dir, 'environment-agent'),
-    executor: await key(dir, 'executor'),
-    reviewers: [await key(dir, 'reviewer-1'), await key(dir, 'reviewer-2')],
-  };
+  const keys = await loadDemoKeys(dir);
   const agentsClient = client('agents', 0);
   const agents = new DemoAgents({ endpoints: urls, keys, hmmmUrl: fakes.urls.hmmm, environmentUrl: fakes.urls.environment, project: genesis.project, configHash: `sha256-${'0'.repeat(64)}`, say: () => {}, propose: (req) => agentsClient.propose(req) });
   let running = true;
@@ -128,16 +114,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
   });
   agents.start();
-  const leaderDecisions = async () => {
+  // How far the run has got: decision records seen so far (log entries without one, like noops, membership
+  // changes and logged duplicates, do not count), read incrementally from the first replica that answers.
+  let seen = { after: 0, count: 0 };
+  const decisionCount = async () => {
     for (const u of urls) {
-      const res = await fetch(`${u}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
-      if (res?.ok === true) return ((await res.json()) as { consensus?: { applied_index?: number } }).consensus?.applied_index ?? 0;
+      const res = await fetch(`${u}/decisions?after=${seen.after}&limit=1000`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
+      if (res?.ok !== true) continue;
+      const { items } = (await res.json()) as { items: DecisionEntryRecord[] };
+      seen = { after: items.at(-1)?.index ?? seen.after, count: seen.count + items.length };
+      break;
     }
-    return 0;
+    return seen.count;
   };
   let second = 0;
   try {
-    while ((Date.now() - t0) / 1000 < o.maxSeconds && (await leaderDecisions()) < o.transitions) {
+    while ((Date.now() - t0) / 1000 < o.maxSeconds && (await decisionCount()) < o.transitions) {
       await scenario.step(ctx, second++);
       await sleep(1000);
     }
