@@ -43,8 +43,11 @@ export interface ClusterLayout {
   /** One HTTP and one Raft port per replica, in member order. */
   readonly httpPorts: readonly number[];
   readonly raftPorts: readonly number[];
-  /** The fake external systems listen on fakePortBase + i (docs/integrations/README.md). */
+  /** One host per replica instead of `host` (e.g. one address per network namespace). */
+  readonly hosts?: readonly string[];
+  /** The fake external systems listen on fakeHost (default `host`), port fakePortBase + i (docs/integrations/README.md). */
   readonly fakePortBase?: number;
+  readonly fakeHost?: string;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function initCluster(dir: string, layout: ClusterLayout, given?: Ge
   else {
     const kit = makeAdapterKit();
     genesis = (await writeGenesisAndKeys(dir, 'swoosh', kit.identities)).genesis;
-    await kit.write(dir, layout.host, layout.fakePortBase ?? DEFAULT_FAKE_PORT_BASE);
+    await kit.write(dir, layout.fakeHost ?? layout.host, layout.fakePortBase ?? DEFAULT_FAKE_PORT_BASE);
   }
   if (given !== undefined) {
     await mkdir(dir, { recursive: true });
@@ -73,7 +76,8 @@ export async function initCluster(dir: string, layout: ClusterLayout, given?: Ge
     const id = `r${i}`;
     const key = generateKeyFile();
     keys[id] = key;
-    members.push({ id, signer: key.signer, raft: { host: layout.host, port: layout.raftPorts[i - 1]! }, http: `http://${layout.host}:${layout.httpPorts[i - 1]!}` });
+    const host = layout.hosts?.[i - 1] ?? layout.host;
+    members.push({ id, signer: key.signer, raft: { host, port: layout.raftPorts[i - 1]! }, http: `http://${host}:${layout.httpPorts[i - 1]!}` });
   }
   const cluster = parseClusterConfig({ cluster_id: randomUUID(), members });
   await writeFile(clusterFile(dir), JSON.stringify(cluster, null, 2) + '\n');
@@ -105,6 +109,21 @@ export interface ClusterServeOptions {
   readonly port?: number;
   /** An adapters.json (docs/adapters.md): run the adapters next to this replica while it leads. */
   readonly adapters?: string;
+  /** `--dial ID=HOST:PORT`: reach peer ID there instead of at its membership address (docs/raft.md). */
+  readonly dialOverrides?: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+}
+
+/** Parses repeated `--dial ID=HOST:PORT` options. */
+export function parseDialOverrides(values: readonly string[] | undefined): Record<string, { host: string; port: number }> | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const out: Record<string, { host: string; port: number }> = {};
+  for (const v of values) {
+    const m = /^([a-z0-9][a-z0-9_-]{0,31})=([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(v);
+    const port = m === null ? 0 : Number(m[3]);
+    if (m === null || port < 1 || port > 65535) throw new UsageError(`--dial ${v}: expected ID=HOST:PORT, e.g. r2=127.0.0.1:7301`);
+    out[m[1]!] = { host: m[2]!.replace(/^\[|\]$/g, ''), port };
+  }
+  return out;
 }
 
 export async function openClusterReplica(dataDir: string, logger: Logger, options: ClusterServeOptions): Promise<RaftReplica> {

@@ -16,7 +16,7 @@ import { genesisFile, keysDir, storeDir } from '../storage/data-dir.ts';
 import { ReplicaStore } from '../storage/replica-store.ts';
 import { startAdapterHost } from './adapters-start.ts';
 import { intOption, printJson, untilSignal, UsageError } from './cli-io.ts';
-import { isClusterReplicaDir, serveClusterReplica } from './cluster-commands.ts';
+import { isClusterReplicaDir, parseDialOverrides, serveClusterReplica } from './cluster-commands.ts';
 
 /** The identities `swoosh init` creates: an operator who can also administer and release, and one key per other role. */
 const INITIAL_KEYS: readonly { name: string; roles: RoleName[] }[] = [
@@ -106,9 +106,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'record-warn-bytes': { type: 'string' },
       'log-level': { type: 'string' },
       adapters: { type: 'string' },
+      dial: { type: 'string', multiple: true },
     },
   });
-  if (values.data === undefined) throw new UsageError('usage: swoosh serve --data DIR --port P [--host 127.0.0.1] [--snapshot-every N] [--max-batch N] [--batch-delay-ms MS] [--adapters adapters.json]');
+  if (values.data === undefined) throw new UsageError('usage: swoosh serve --data DIR --port P [--host 127.0.0.1] [--snapshot-every N] [--max-batch N] [--batch-delay-ms MS] [--adapters adapters.json] [--dial ID=HOST:PORT ...]');
   if (isClusterReplicaDir(values.data)) {
     const logger = createLogger({ level: values['log-level'] ?? 'info', name: values['node-id'] ?? values.data });
     return serveClusterReplica(values.data, logger, {
@@ -117,6 +118,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       snapshotChunkBytes: values['snapshot-chunk-bytes'] === undefined ? undefined : intOption(values['snapshot-chunk-bytes'], 'snapshot-chunk-bytes'),
       port: values.port === undefined ? undefined : intOption(values.port, 'port'),
       adapters: values.adapters,
+      dialOverrides: parseDialOverrides(values.dial),
     });
   }
   const port = intOption(values.port, 'port', 7070);

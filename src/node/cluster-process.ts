@@ -16,6 +16,21 @@ export interface HealthView {
   readonly consensus: { readonly role: string; readonly term: number; readonly leader_id: string | null; readonly commit_index: number; readonly applied_index: number };
 }
 
+export interface LocalClusterOptions {
+  readonly replicas: number;
+  readonly serveArgs?: readonly string[];
+  readonly genesis?: Genesis;
+  /** Where its adapters.json expects the fake external systems (the caller starts them). */
+  readonly fakePortBase?: number;
+  readonly fakeHost?: string;
+  /** One address per replica (default 127.0.0.1 for all). */
+  readonly hosts?: readonly string[];
+  /** Extra `serve` arguments for one replica, asked at every (re)start: e.g. `--dial` through a fault proxy. */
+  readonly argsFor?: (id: string) => readonly string[];
+  /** Starts one `swoosh serve` (default: a child process here); the netns backend wraps it in `ip netns exec`. */
+  readonly spawn?: (args: readonly string[], id: string, timeoutMs: number) => ServeChild;
+}
+
 export class LocalCluster {
   private readonly procs = new Map<string, ServeChild>();
   /** Replicas added after bootstrap (`swoosh member add`): their data directory and endpoint. */
@@ -24,7 +39,7 @@ export class LocalCluster {
   private constructor(
     readonly dir: string,
     readonly config: ClusterConfig,
-    private readonly serveArgs: readonly string[],
+    private readonly opts: LocalClusterOptions,
   ) {}
 
   /**
@@ -32,16 +47,27 @@ export class LocalCluster {
    * adapters.json expects the fake external systems (the caller starts them, and passes `--adapters` to use them).
    */
   static async create(dir: string, replicas: number, serveArgs: readonly string[] = ['--log-level', 'warn'], genesis?: Genesis, fakePortBase?: number): Promise<LocalCluster> {
-    const ports = await freePorts(replicas * 2);
-    const config = await initCluster(dir, { replicas, host: '127.0.0.1', httpPorts: ports.slice(0, replicas), raftPorts: ports.slice(replicas), fakePortBase }, genesis);
-    const cluster = new LocalCluster(dir, config, serveArgs);
+    const cluster = await LocalCluster.prepare(dir, { replicas, serveArgs, genesis, fakePortBase });
+    await cluster.startAll();
+    return cluster;
+  }
+
+  /** Creates the cluster directory without starting anything (so a proxy can be put between the replicas first). */
+  static async prepare(dir: string, opts: LocalClusterOptions): Promise<LocalCluster> {
+    const n = opts.replicas;
+    const ports = await freePorts(n * 2);
+    const config = await initCluster(dir, { replicas: n, host: '127.0.0.1', hosts: opts.hosts, httpPorts: ports.slice(0, n), raftPorts: ports.slice(n), fakePortBase: opts.fakePortBase, fakeHost: opts.fakeHost }, opts.genesis);
+    return new LocalCluster(dir, config, opts);
+  }
+
+  /** Starts every bootstrap replica; on failure stops those that started. */
+  async startAll(): Promise<void> {
     try {
-      await Promise.all(config.members.map((m) => cluster.start(m.id)));
+      await Promise.all(this.config.members.map((m) => this.start(m.id)));
     } catch (e) {
-      await cluster.stop();
+      await this.stop();
       throw e;
     }
-    return cluster;
   }
 
   member(id: string): ClusterMember {
@@ -78,7 +104,8 @@ export class LocalCluster {
   /** Starts (or restarts) one replica; resolves once it listens. */
   async start(id: string, timeoutMs = 30_000): Promise<void> {
     const dataDir = this.extras.get(id)?.dir ?? replicaDir(this.dir, id);
-    const s = spawnServe(['--data', dataDir, ...this.serveArgs], id, timeoutMs);
+    const args = ['--data', dataDir, ...(this.opts.serveArgs ?? ['--log-level', 'warn']), ...(this.opts.argsFor?.(id) ?? [])];
+    const s = (this.opts.spawn ?? spawnServe)(args, id, timeoutMs);
     this.procs.set(id, s);
     await s.listening;
   }

@@ -20,7 +20,7 @@ import { storeDir } from '../storage/data-dir.ts';
 import { isControlEntry, type DecisionEntryRecord, type HardStateRecord, type SnapshotRecord } from '../storage/records.ts';
 import { ReplicaStore } from '../storage/replica-store.ts';
 import { KEYS } from '../storage/storage-keys.ts';
-import { PeerTransport } from '../transport/peer-transport.ts';
+import { PeerTransport, type PeerIdentity } from '../transport/peer-transport.ts';
 import type { SigningKey } from '../workload/signing-key.ts';
 import { executeAdmin } from './cluster-admin.ts';
 import { parseClusterConfig, parseMember, peerIdentity, type ClusterConfig, type ClusterMember } from './cluster-config.ts';
@@ -58,6 +58,11 @@ export interface RaftReplicaConfig {
   readonly requestTimeoutMs?: number;
   /** Snapshots are sent in chunks of this size (default 1 MiB), each its own transport frame. */
   readonly snapshotChunkBytes?: number;
+  /**
+   * Dial these peers at another address than the membership names (a fault-injecting proxy in the chaos harness,
+   * or a NAT); the peer still proves its identity in the handshake, so a wrong address only fails to connect.
+   */
+  readonly dialOverrides?: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
   readonly logger?: Logger;
   readonly version?: string;
 }
@@ -132,6 +137,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
   private snapshotHlc: string | null;
   private snapshotting = false;
   private readonly self: ClusterMember | undefined;
+  private readonly dialOverrides: RaftReplicaConfig['dialOverrides'];
   private readonly sendFailuresSeen = new Map<string, number>();
   private ticks = 0;
   private snapshotSends = 0;
@@ -152,6 +158,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     config: RaftReplicaConfig,
   ) {
     this.self = config.self;
+    this.dialOverrides = config.dialOverrides;
     this.cfg = { ...DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([k, v]) => v !== undefined && k in DEFAULTS)) } as typeof DEFAULTS;
     this.log = config.logger ?? createLogger({ name: nodeId });
     this.metrics = createMetrics();
@@ -232,13 +239,22 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     return config.cluster;
   }
 
+  /** The peers to dial: the membership, with this replica's dial overrides applied. */
+  private dialTargets(): PeerIdentity[] {
+    return [...this.members.values()].map((m) => {
+      const p = peerIdentity(m);
+      const via = this.dialOverrides?.[m.id];
+      return via === undefined ? p : { ...p, address: { host: via.host, port: via.port } };
+    });
+  }
+
   /** Starts the transport and the tick timer. */
   async start(): Promise<void> {
     const me = this.selfMember();
     this.transport = await PeerTransport.start({
       self: peerIdentity(me),
       key: this.key,
-      peers: [...this.members.values()].map(peerIdentity),
+      peers: this.dialTargets(),
       onMessage: (from, payload) => this.onPeerFrame(from, payload),
       logger: this.log.child({ component: 'transport' }),
     });
@@ -320,7 +336,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     this.storage.applySnapshot({ meta: { index, term, conf: record.raft?.conf ?? this.node.raft.confState() }, data });
     if (record.raft !== undefined) {
       this.members = new Map(record.raft.members.map((m, i) => [(m as ClusterMember).id, parseMember(m, `snapshot members[${i}]`)]));
-      this.transport?.setPeers([...this.members.values()].map(peerIdentity));
+      this.transport?.setPeers(this.dialTargets());
     }
     this.setApplied(check.state, index);
     this.snapshotIndex = index;
@@ -403,7 +419,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
         const cc = decodeConfChange(e);
         this.node.applyConfChange(cc);
         applyMemberChange(this.members, cc);
-        this.transport?.setPeers([...this.members.values()].map(peerIdentity));
+        this.transport?.setPeers(this.dialTargets());
         this.log.info({ event: 'conf_change', index: e.index, change: cc }, 'membership changed');
         this.setApplied(this.applied.state, e.index);
         continue;
