@@ -1,0 +1,285 @@
+// A fault-injecting TCP proxy on every directed replica link, for the process backend of the chaos harness.
+//
+// Each replica dials each peer over its own connection that carries frames one way only (src/transport), so
+// the proxy for the link a→b sees exactly what a sends to b: a `--dial b=PROXY` override on a routes it here.
+// The proxy understands the transport's framing (4-byte big-endian length + body), not its content: it forwards
+// the handshake untouched and then drops, duplicates, delays, reorders or throttles whole frames, which is what a
+// lossy network looks like to Raft once TCP has given up or reconnected. A cut goes silent (like a partition,
+// nothing is refused); healing resumes the open connections.
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { Prng } from '../../src/core/prng.ts';
+import type { LinkFaults, NetworkFaults } from './link-faults.ts';
+
+const HEADER = 4;
+/** Above this many queued bytes the proxy stops reading from the sender (TCP backpressure, no unbounded memory). */
+const HIGH_WATER = 8 * 1024 * 1024;
+
+export interface ProxyPeer {
+  readonly id: string;
+  readonly raft: { readonly host: string; readonly port: number };
+}
+
+interface LinkCounters {
+  connections: number;
+  frames: number;
+  bytes: number;
+  dropped: number;
+  duplicated: number;
+  reordered: number;
+  delayed: number;
+}
+
+interface Link {
+  readonly from: string;
+  readonly to: ProxyPeer;
+  readonly server: Server;
+  readonly port: number;
+  readonly rng: Prng;
+  faults: LinkFaults;
+  readonly counters: LinkCounters;
+  readonly pipes: Set<Pipe>;
+}
+
+/** Splits a byte stream into whole frames. */
+class Framer {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Buffer[] {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: Buffer[] = [];
+    while (this.buf.length >= HEADER) {
+      const len = HEADER + this.buf.readUInt32BE(0);
+      if (this.buf.length < len) break;
+      out.push(this.buf.subarray(0, len));
+      this.buf = this.buf.subarray(len);
+    }
+    return out;
+  }
+}
+
+/** One proxied connection: the sender's socket, the receiver's socket, and the frames in between. */
+class Pipe {
+  private readonly framer = new Framer();
+  private helloSeen = false;
+  private readonly queue: { frame: Buffer; at: number }[] = [];
+  private queuedBytes = 0;
+  private held: Buffer | null = null;
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastAt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly link: Link,
+    private readonly client: Socket,
+    private readonly upstream: Socket | null,
+  ) {
+    link.counters.connections++;
+    link.pipes.add(this);
+    client.on('data', (chunk: Buffer) => this.fromSender(chunk));
+    // The receiver only ever sends the handshake challenge back; a cut link loses it too.
+    upstream?.on('data', (chunk: Buffer) => {
+      if (this.link.faults.cut !== true) client.write(chunk);
+    });
+    const close = () => this.close();
+    for (const s of [client, upstream]) {
+      s?.on('error', close);
+      s?.on('close', close);
+    }
+  }
+
+  private fromSender(chunk: Buffer): void {
+    for (const frame of this.framer.push(chunk)) {
+      const c = this.link.counters;
+      const f = this.link.faults;
+      if (f.cut === true || this.upstream === null) {
+        c.dropped++;
+        continue;
+      }
+      // The first frame is the signed hello: faults apply to what follows, or no connection would ever form.
+      if (!this.helloSeen) {
+        this.helloSeen = true;
+        this.enqueue(frame, 0);
+        continue;
+      }
+      c.frames++;
+      c.bytes += frame.length;
+      const rng = this.link.rng;
+      if (rng.chance(f.drop_permille ?? 0)) {
+        c.dropped++;
+        continue;
+      }
+      const copies = rng.chance(f.duplicate_permille ?? 0) ? 2 : 1;
+      if (copies === 2) c.duplicated++;
+      for (let i = 0; i < copies; i++) {
+        if (this.held === null && rng.chance(f.reorder_permille ?? 0)) {
+          // Held back and sent right after the next frame.
+          this.held = frame;
+          c.reordered++;
+          // Nothing may follow for a while (an idle link): then it goes alone.
+          this.holdTimer = setTimeout(() => this.release(), 50);
+          continue;
+        }
+        this.enqueue(frame, this.delayOf(frame));
+        this.release();
+      }
+    }
+    if (this.queuedBytes > HIGH_WATER) this.client.pause();
+  }
+
+  private release(): void {
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.held === null) return;
+    const frame = this.held;
+    this.held = null;
+    this.enqueue(frame, 0);
+  }
+
+  /** Accepted while the link was cut: no receiver behind it. */
+  get silent(): boolean {
+    return this.upstream === null;
+  }
+
+  private delayOf(frame: Buffer): number {
+    const f = this.link.faults;
+    let ms = f.delay_ms ?? 0;
+    if ((f.jitter_ms ?? 0) > 0) ms += this.link.rng.int(-f.jitter_ms!, f.jitter_ms!);
+    if ((f.bytes_per_second ?? 0) > 0) ms += (frame.length * 1000) / f.bytes_per_second!;
+    if (ms > 0) this.link.counters.delayed++;
+    return Math.max(0, ms);
+  }
+
+  /** Frames leave in the order they were queued, each no earlier than its own delay (so jitter never reorders). */
+  private enqueue(frame: Buffer, delayMs: number): void {
+    const at = Math.max(Date.now() + delayMs, this.lastAt);
+    this.lastAt = at;
+    this.queue.push({ frame, at });
+    this.queuedBytes += frame.length;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.timer !== null || this.closed) return;
+    const now = Date.now();
+    while (this.queue.length > 0 && this.queue[0]!.at <= now) {
+      const { frame } = this.queue.shift()!;
+      this.queuedBytes -= frame.length;
+      // A link cut while frames were in flight loses them.
+      if (this.link.faults.cut === true) this.link.counters.dropped++;
+      else this.upstream!.write(frame);
+    }
+    if (this.queuedBytes <= HIGH_WATER / 2 && this.client.isPaused()) this.client.resume();
+    if (this.queue.length > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.pump();
+      }, this.queue[0]!.at - now);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.link.pipes.delete(this);
+    this.client.destroy();
+    this.upstream?.destroy();
+  }
+}
+
+const SUPPORTED: ReadonlySet<keyof LinkFaults> = new Set(['cut', 'delay_ms', 'jitter_ms', 'drop_permille', 'duplicate_permille', 'reorder_permille', 'bytes_per_second']);
+
+export class FaultProxy implements NetworkFaults {
+  readonly supports = SUPPORTED;
+
+  private constructor(
+    private readonly links: Map<string, Link>,
+    private readonly host: string,
+  ) {}
+
+  /** Listens for every ordered pair of `peers` on `host` (free ports); every link starts healthy. */
+  static async start(peers: readonly ProxyPeer[], seed: number, host = '127.0.0.1'): Promise<FaultProxy> {
+    const links = new Map<string, Link>();
+    const proxy = new FaultProxy(links, host);
+    try {
+      for (const from of peers) {
+        for (const to of peers) {
+          if (from.id === to.id) continue;
+          const link = await FaultProxy.listen(from.id, to, seed, host);
+          links.set(key(from.id, to.id), link);
+        }
+      }
+    } catch (e) {
+      await proxy.close();
+      throw e;
+    }
+    return proxy;
+  }
+
+  private static listen(from: string, to: ProxyPeer, seed: number, host: string): Promise<Link> {
+    const server = createServer({ noDelay: true });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, host, () => {
+        const addr = server.address();
+        const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+        const link: Link = {
+          from,
+          to,
+          server,
+          port,
+          rng: new Prng(linkSeed(seed, from, to.id)),
+          faults: {},
+          counters: { connections: 0, frames: 0, bytes: 0, dropped: 0, duplicated: 0, reordered: 0, delayed: 0 },
+          pipes: new Set(),
+        };
+        server.on('connection', (client) => {
+          client.setNoDelay(true);
+          // A cut link accepts and stays silent: the dialer's handshake times out, as across a partition.
+          if (link.faults.cut === true) return void new Pipe(link, client, null);
+          const upstream = createConnection({ host: to.raft.host, port: to.raft.port, noDelay: true });
+          new Pipe(link, client, upstream);
+        });
+        resolve(link);
+      });
+    });
+  }
+
+  /** `--dial` arguments that route every link out of replica `from` through this proxy. */
+  dialArgs(from: string): string[] {
+    return [...this.links.values()].filter((l) => l.from === from).flatMap((l) => ['--dial', `${l.to.id}=${this.host}:${l.port}`]);
+  }
+
+  async set(from: string, to: string, faults: LinkFaults): Promise<void> {
+    const link = this.links.get(key(from, to));
+    if (link === undefined) throw new Error(`no proxied link ${from}→${to}`);
+    link.faults = { ...faults };
+    // A cut link must also stop half-open handshakes from completing later: drop silent pipes when healed.
+    if (faults.cut !== true) for (const p of link.pipes) if (p.silent) p.close();
+  }
+
+  async healAll(): Promise<void> {
+    for (const l of this.links.values()) await this.set(l.from, l.to.id, {});
+  }
+
+  stats(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.links.entries()].map(([k, l]) => [k, { ...l.counters }]));
+  }
+
+  async close(): Promise<void> {
+    for (const l of this.links.values()) {
+      for (const p of l.pipes) p.close();
+      await new Promise<void>((r) => l.server.close(() => r()));
+    }
+  }
+}
+
+const key = (from: string, to: string) => `${from}->${to}`;
+
+function linkSeed(seed: number, from: string, to: string): number {
+  let h = seed >>> 0;
+  for (const ch of `${from}->${to}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
