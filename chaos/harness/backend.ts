@@ -45,6 +45,8 @@ export interface BackendOptions {
   /** The port base of the fakes (the runner starts them on `fakeHost` at these ports after create returns). */
   readonly fakePortBase: number;
   readonly seed: number;
+  /** Called with `dir` once it is created and before any replica starts (the runner tunes adapters.json). */
+  readonly beforeStart?: (dir: string) => Promise<void>;
 }
 
 /** Why a backend cannot run here (not root, no `ip netns`, no Docker engine): the command prints it and exits 2. */

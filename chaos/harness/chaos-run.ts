@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { Prng } from '../../src/core/prng.ts';
 import { DemoAgents } from '../../src/demo/demo-agents.ts';
 import { loadDemoKeys } from '../../src/demo/demo-run.ts';
-import { LocalCluster } from '../../src/node/cluster-process.ts';
 import { freePortRange } from '../../src/node/free-ports.ts';
 import { loadSecrets } from '../../src/secrets/age-secrets.ts';
 import type { DecisionEntryRecord } from '../../src/storage/records.ts';
@@ -13,11 +12,35 @@ import { SigningKey } from '../../src/workload/signing-key.ts';
 import { runCheckers } from '../checkers/index.ts';
 import type { CheckResult, HistoryOp, ReplicaFinal } from '../checkers/history.ts';
 import { startAllFakes } from '../fakes/index.ts';
+import type { BackendOptions, ChaosBackend } from './backend.ts';
 import { ChaosClient } from './chaos-client.ts';
-import { SCENARIOS } from './scenarios.ts';
+import { createProcessBackend } from './process-backend.ts';
+import { FaultSchedule, SCENARIOS } from './scenarios.ts';
+
+export const BACKENDS = ['process', 'netns', 'containers'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** Snapshots every 100 entries, so snapshot rollbacks and installs happen within a short run. */
+const SNAPSHOT_EVERY = 100;
+
+async function createBackend(name: BackendName, o: BackendOptions): Promise<ChaosBackend> {
+  // Loaded on demand: the containers backend pulls in testcontainers, which only its users need.
+  if (name === 'netns') return (await import('../netns/netns-backend.ts')).createNetnsBackend(o);
+  if (name === 'containers') return (await import('../containers/containers-backend.ts')).createContainersBackend(o);
+  return createProcessBackend(o);
+}
+
+/** Shorter license timings than the demo's, so a KACHING outage reaches grace and then the hard stop in seconds. */
+async function tuneAdapters(dir: string): Promise<void> {
+  const file = join(dir, 'adapters.json');
+  const config = JSON.parse(await readFile(file, 'utf8')) as { kaching: Record<string, unknown> };
+  config.kaching = { ...config.kaching, refresh_max_ms: 4_000, grace_ms: 10_000 };
+  await writeFile(file, JSON.stringify(config, null, 2) + '\n');
+}
 
 export interface ChaosOptions {
   readonly scenario: string;
+  readonly backend: BackendName;
   readonly seed: number;
   readonly replicas: number;
   /** Stop the workload once the leader has this many decision records (or at maxSeconds). */
@@ -31,11 +54,14 @@ export interface ChaosOptions {
 
 export interface ChaosReport {
   readonly scenario: string;
+  readonly backend: BackendName;
   readonly seed: number;
   readonly replicas: number;
   readonly run_dir: string;
   readonly seconds: number;
   readonly faults: readonly string[];
+  /** Per directed link: frames seen, dropped, duplicated, reordered, delayed (as the backend counts them). */
+  readonly network: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly operations: { readonly total: number; readonly ok: number; readonly fail: number; readonly unknown: number };
   readonly decisions: number;
   readonly final: readonly { id: string; applied_index: number; state_hash: string }[];
@@ -83,11 +109,20 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const dir = join(o.runDir, 'cluster');
   await mkdir(o.runDir, { recursive: true });
   const fakeBase = await freePortRange(6);
-  const cluster = await LocalCluster.create(dir, o.replicas, ['--log-level', 'warn', '--adapters', join(dir, 'adapters.json')], undefined, fakeBase);
+  const backend = await createBackend(o.backend, {
+    dir,
+    replicas: o.replicas,
+    serveArgs: ['--log-level', 'warn', '--adapters', join(dir, 'adapters.json'), '--snapshot-every', String(SNAPSHOT_EVERY)],
+    fakePortBase: fakeBase,
+    seed: o.seed,
+    beforeStart: tuneAdapters,
+  });
+  const cluster = backend.replicas;
   const secrets = await loadSecrets(join(dir, 'secrets.age'), join(dir, 'age.key'));
   // Fast BACKBEAT (a 6 s bar) so EXECUTION loops, and their window guards, happen many times per run.
   const fakes = await startAllFakes({
     port_base: fakeBase,
+    host: backend.fakeHost,
     seed: o.seed,
     per_kind: { kaching: { licenses: { [secrets.kaching!.license_key.reveal()]: 'lic-chaos' }, valid_for_ms: 120_000 }, backbeat: { tempo_bpm: 1200 } },
   });
@@ -97,7 +132,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const rng = new Prng(o.seed);
   const urls = cluster.urls;
   const client = (name: string, i: number) => new ChaosClient(name, urls, o.seed * 1000 + i, scenario.clientFaults, record);
-  const ctx = { cluster, fakes, rng, down: new Map<string, number>(), paused: new Map<string, number>(), note: (f: string) => (faults.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${f}`), o.say(`fault: ${f}`)) };
+  const ctx = { replicas: cluster, network: backend.network, fakes, rng, snapshotEvery: SNAPSHOT_EVERY, note: (f: string) => (faults.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${f}`), o.say(`fault: ${f}`)) };
+  const schedule = new FaultSchedule(scenario);
   const genesis = JSON.parse(await readFile(join(dir, 'genesis.json'), 'utf8')) as { project: string };
   const keys = await loadDemoKeys(dir);
   const agentsClient = client('agents', 0);
@@ -130,24 +166,26 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let second = 0;
   try {
     while ((Date.now() - t0) / 1000 < o.maxSeconds && (await decisionCount()) < o.transitions) {
-      await scenario.step(ctx, second++);
+      await schedule.step(ctx, second++);
       await sleep(1000);
     }
   } finally {
     running = false;
     await agents.stop();
     await Promise.all(writers);
-    await scenario.heal(ctx);
+    await schedule.heal(ctx);
     o.say('healed; waiting for convergence');
   }
   let finals: ReplicaFinal[] = [];
+  let network: ChaosReport['network'] = {};
   try {
     const views = await cluster.converged(60_000);
     finals = await Promise.all(views.map(async (v) => ({ id: v.node_id, applied_index: v.consensus.applied_index, state_hash: v.state_hash, decisions: await allDecisions(cluster.member(v.node_id).http) })));
   } catch (e) {
     faults.push(`no convergence: ${(e as Error).message}`);
   } finally {
-    await cluster.stop();
+    network = backend.network.stats();
+    await backend.close();
     await fakes.close();
     await mkdir(join(o.runDir, 'logs'), { recursive: true });
     for (const id of cluster.ids) await writeFile(join(o.runDir, 'logs', `${id}.log`), cluster.output(id));
@@ -155,11 +193,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const checks = finals.length === 0 ? [{ checker: 'convergence', ok: false, problems: ['replicas did not converge within 60 s after healing'], stats: {} }] : await runCheckers({ history, finals, dataDirs: cluster.ids.map((id) => join(dir, id)) });
   const report: ChaosReport = {
     scenario: o.scenario,
+    backend: o.backend,
     seed: o.seed,
     replicas: o.replicas,
     run_dir: o.runDir,
     seconds: Math.round((Date.now() - t0) / 1000),
     faults,
+    network,
     operations: { total: history.length, ok: history.filter((h) => h.result === 'ok').length, fail: history.filter((h) => h.result === 'fail').length, unknown: history.filter((h) => h.result === 'unknown').length },
     decisions: finals[0]?.decisions.length ?? 0,
     final: finals.map((f) => ({ id: f.id, applied_index: f.applied_index, state_hash: f.state_hash })),

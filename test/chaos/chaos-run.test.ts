@@ -11,7 +11,7 @@ import { seedNote, TEST_SEED } from '../support/seed.ts';
 for (const scenario of ['client', 'kill'] as const) {
   test(`chaos ${scenario}: a bounded run passes every checker ${seedNote()}`, { timeout: 180_000 }, async () => {
     const runDir = join(tempDir(`chaos-${scenario}`), 'run');
-    const report = await runChaos({ scenario, seed: TEST_SEED, replicas: 3, transitions: 150, maxSeconds: 60, writers: 1, runDir, say: () => {} });
+    const report = await runChaos({ scenario, backend: 'process', seed: TEST_SEED, replicas: 3, transitions: 150, maxSeconds: 60, writers: 1, runDir, say: () => {} });
     const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.checker}: ${c.problems.slice(0, 5).join(' | ')}`);
     assert.deepEqual(failed, [], `every checker passes (run dir ${runDir}, faults ${report.faults.join('; ')})`);
     assert.equal(report.checks.length, 8, `five checkers plus one WAL replay per replica: ${report.checks.map((c) => c.checker).join(', ')}`);
