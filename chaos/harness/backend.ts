@@ -32,6 +32,8 @@ export interface ChaosBackend {
   readonly network: NetworkFaults;
   /** Where the replicas' adapters reach the fake external systems (the runner starts them on this host). */
   readonly fakeHost: string;
+  /** Where the runner binds the fakes, when that differs from fakeHost (containers reach the host by a name). */
+  readonly fakeBindHost?: string;
   /** Stops the replicas and removes whatever the backend set up (proxies, namespaces, containers). */
   close(): Promise<void>;
 }

@@ -48,6 +48,8 @@ export interface ChaosOptions {
   readonly maxSeconds: number;
   /** Extra writer clients beside the demo agents (they add signers: contention on HEAD). */
   readonly writers: number;
+  /** Pause between one writer's proposals: paced so the agents' EXECUTION loop is not starved of HEAD. */
+  readonly writerIntervalMs?: number;
   readonly runDir: string;
   readonly say: (line: string) => void;
 }
@@ -87,6 +89,16 @@ export function coverageOf(decisions: readonly DecisionEntryRecord[]): Record<st
   };
 }
 
+/** A run must apply at least this many time-gated transitions, or its window checks proved nothing. */
+const MIN_TIME_GATED = 1;
+
+function coverageCheck(coverage: Record<string, number>, injected: number | null): CheckResult {
+  const problems: string[] = [];
+  if ((coverage['time_gated'] ?? 0) < MIN_TIME_GATED) problems.push(`no time-gated transition was applied (at least ${MIN_TIME_GATED} needed): raise --max-seconds`);
+  if (injected === 0) problems.push('the scenario injected no fault: raise --max-seconds or --transitions');
+  return { checker: 'coverage', ok: problems.length === 0, problems, stats: { ...coverage, ...(injected === null ? {} : { faults_injected: injected }) } };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function allDecisions(url: string): Promise<DecisionEntryRecord[]> {
@@ -122,7 +134,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   // Fast BACKBEAT (a 6 s bar) so EXECUTION loops, and their window guards, happen many times per run.
   const fakes = await startAllFakes({
     port_base: fakeBase,
-    host: backend.fakeHost,
+    host: backend.fakeBindHost ?? backend.fakeHost,
     seed: o.seed,
     per_kind: { kaching: { licenses: { [secrets.kaching!.license_key.reveal()]: 'lic-chaos' }, valid_for_ms: 120_000 }, backbeat: { tempo_bpm: 1200 } },
   });
@@ -135,37 +147,50 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const ctx = { replicas: cluster, network: backend.network, fakes, rng, snapshotEvery: SNAPSHOT_EVERY, note: (f: string) => (faults.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${f}`), o.say(`fault: ${f}`)) };
   const schedule = new FaultSchedule(scenario);
   const genesis = JSON.parse(await readFile(join(dir, 'genesis.json'), 'utf8')) as { project: string };
+  // What the demo agents did and waited for (logs/agents.log): why a run did or did not reach EXECUTION.
+  const agentLog: string[] = [];
   const keys = await loadDemoKeys(dir);
   const agentsClient = client('agents', 0);
-  const agents = new DemoAgents({ endpoints: urls, keys, hmmmUrl: fakes.urls.hmmm, environmentUrl: fakes.urls.environment, project: genesis.project, configHash: `sha256-${'0'.repeat(64)}`, say: () => {}, propose: (req) => agentsClient.propose(req) });
+  const agents = new DemoAgents({ endpoints: urls, keys, hmmmUrl: fakes.urls.hmmm, environmentUrl: fakes.urls.environment, project: genesis.project, configHash: `sha256-${'0'.repeat(64)}`, say: (line) => agentLog.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${line}`), propose: (req) => agentsClient.propose(req) });
   let running = true;
   const writers = Array.from({ length: o.writers }, async (_, i) => {
     const c = client(`writer-${i + 1}`, i + 1);
     const admin = keys.operator;
     for (let n = 0; running; n++) {
-      const extra = SigningKey.derive(`chaos|${o.seed}|writer-${i}|${n}`);
+      // Add a signer, then remove it again: contention on HEAD without growing the state over a long run.
+      const extra = SigningKey.derive(`chaos|${o.seed}|writer-${i}|${n - (n % 2)}`);
+      const [transition, inputs] = n % 2 === 0 ? ['Governance_AddSigner', { signer: extra.signer, roles: ['reviewer'], label: `chaos-${i}-${n}` }] : ['Governance_RemoveSigner', { signer: extra.signer }];
       await c
-        .propose({ url: urls[0]!, secretKey: admin.seed, transition: 'Governance_AddSigner', inputs: { signer: extra.signer, roles: ['reviewer'], label: `chaos-${i}-${n}` }, evidence: [`ucxl://chaos:admin@${genesis.project}:governance/*^/writer-${i}`], idemKey: `chaos:w${i}:${n}` })
+        .propose({ url: urls[0]!, secretKey: admin.seed, transition, inputs, evidence: [`ucxl://chaos:admin@${genesis.project}:governance/*^/writer-${i}`], idemKey: `chaos:w${i}:${n}` })
         .catch(() => null);
+      await sleep(o.writerIntervalMs ?? 100);
     }
   });
   agents.start();
   // How far the run has got: decision records seen so far (log entries without one, like noops, membership
   // changes and logged duplicates, do not count), read incrementally from the first replica that answers.
-  let seen = { after: 0, count: 0 };
-  const decisionCount = async () => {
+  let seen = { after: 0, count: 0, timeGated: 0 };
+  const progress = async () => {
     for (const u of urls) {
       const res = await fetch(`${u}/decisions?after=${seen.after}&limit=1000`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
       if (res?.ok !== true) continue;
       const { items } = (await res.json()) as { items: DecisionEntryRecord[] };
-      seen = { after: items.at(-1)?.index ?? seen.after, count: seen.count + items.length };
+      seen = { after: items.at(-1)?.index ?? seen.after, count: seen.count + items.length, timeGated: seen.timeGated + coverageOf(items).time_gated! };
       break;
     }
-    return seen.count;
+    return seen;
+  };
+  // Done when enough decisions are recorded and the run has shown what its verdict is about: a time-gated
+  // transition applied, and (for a scenario with faults) a fault injected.
+  const done = async () => {
+    const p = await progress();
+    return p.count >= o.transitions && p.timeGated >= MIN_TIME_GATED && (scenario.faults.length === 0 || schedule.injected > 0);
   };
   let second = 0;
   try {
-    while ((Date.now() - t0) / 1000 < o.maxSeconds && (await decisionCount()) < o.transitions) {
+    // --max-seconds bounds the workload, not the setup (a first containers run builds an image).
+    const started = Date.now();
+    while ((Date.now() - started) / 1000 < o.maxSeconds && !(await done())) {
       await schedule.step(ctx, second++);
       await sleep(1000);
     }
@@ -189,8 +214,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await fakes.close();
     await mkdir(join(o.runDir, 'logs'), { recursive: true });
     for (const id of cluster.ids) await writeFile(join(o.runDir, 'logs', `${id}.log`), cluster.output(id));
+    await writeFile(join(o.runDir, 'logs', 'agents.log'), agentLog.join('\n') + '\n');
   }
+  const coverage = coverageOf(finals[0]?.decisions ?? []);
   const checks = finals.length === 0 ? [{ checker: 'convergence', ok: false, problems: ['replicas did not converge within 60 s after healing'], stats: {} }] : await runCheckers({ history, finals, dataDirs: cluster.ids.map((id) => join(dir, id)) });
+  checks.push(coverageCheck(coverage, scenario.faults.length === 0 ? null : schedule.injected));
   const report: ChaosReport = {
     scenario: o.scenario,
     backend: o.backend,
@@ -204,7 +232,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     decisions: finals[0]?.decisions.length ?? 0,
     final: finals.map((f) => ({ id: f.id, applied_index: f.applied_index, state_hash: f.state_hash })),
     checks,
-    coverage: coverageOf(finals[0]?.decisions ?? []),
+    coverage: { ...coverage, faults_injected: schedule.injected },
     ok: checks.every((c) => c.ok),
   };
   await writeFile(join(o.runDir, 'history.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');

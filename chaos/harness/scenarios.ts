@@ -256,6 +256,8 @@ export class FaultSchedule {
   private readonly faults = makeFaults();
   private active: { fault: Fault; until: number } | null = null;
   private nextAt = 3;
+  /** Faults started so far. */
+  injected = 0;
 
   constructor(private readonly scenario: Scenario) {}
 
@@ -269,7 +271,9 @@ export class FaultSchedule {
     }
     if (second < this.nextAt || this.scenario.faults.length === 0) return;
     const fault = this.faults[ctx.rng.pick([...this.scenario.faults])]!;
-    if (await fault.start(ctx)) this.active = { fault, until: second + ctx.rng.int(this.scenario.hold[0], this.scenario.hold[1]) };
+    if (!(await fault.start(ctx))) return;
+    this.injected++;
+    this.active = { fault, until: second + ctx.rng.int(this.scenario.hold[0], this.scenario.hold[1]) };
   }
 
   /** Heals the active fault and anything a crash of the harness itself might have left half done. */

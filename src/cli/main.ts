@@ -32,7 +32,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   doctor: { run: doctorCommand, help: 'doctor --data DIR                        rebuild from snapshot+WAL and genesis+WAL; diff with live' },
   sim: { run: simCommand, help: 'sim (--seed S | --seeds A..B) [--steps N]  deterministic Raft+reducer cluster simulation with faults' },
   secrets: { run: (argv) => secretsCommand(argv), help: 'secrets keygen|encrypt|show|check           age-encrypted secrets for the adapters (docs/secrets.md)' },
-  chaos: { run: chaosCommand, help: 'chaos --scenario NAME [--seed S] [--replicas 3|5] [--transitions N]  faults against a real local cluster, checked' },
+  chaos: { run: chaosCommand, help: 'chaos --scenario NAME | suite | soak --minutes M  faults against a real local cluster, checked' },
   fakes: { run: fakesCommand, help: 'fakes up [--port-base 7300] [--seed S]     the fake external systems on loopback (docs/integrations/)' },
   keygen: { run: keygenCommand, help: 'keygen --out FILE                        write a new Ed25519 key file (mode 0600)' },
   sign: { run: signCommand, help: 'sign --key FILE --proposal FILE          fill signer and inputs_hash, sign, print the proposal' },

@@ -18,9 +18,13 @@ export interface ServeChild {
   readonly listening: Promise<string>;
 }
 
-/** Spawns `swoosh serve ARGS`; a process that does not listen within `timeoutMs` is killed. */
-export function spawnServe(args: readonly string[], label: string, timeoutMs = 30_000): ServeChild {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns `swoosh serve ARGS`; a process that does not listen within `timeoutMs` is killed. `prefix` runs it
+ * through another command that execs it (e.g. `ip netns exec NS`), so the child's pid is still node's.
+ */
+export function spawnServe(args: readonly string[], label: string, timeoutMs = 30_000, prefix: readonly string[] = []): ServeChild {
+  const argv = [process.execPath, CLI, 'serve', ...args];
+  const child = spawn(prefix[0] ?? argv[0]!, [...prefix.slice(1), ...(prefix.length > 0 ? argv : argv.slice(1))], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -37,6 +41,10 @@ export function spawnServe(args: readonly string[], label: string, timeoutMs = 3
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${label}: cannot run ${prefix[0] ?? 'node'}: ${e.message}`));
+    });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${label} exited (${signal ?? code}) before listening:\n${out}`));
