@@ -48,6 +48,8 @@ export class DemoAgents {
   private seq = 0;
   private readonly ballots = new Set<string>();
   private readonly voted = new Set<string>();
+  /** The capacity this agent holds: reused until CapacityOk is recorded, so a lost answer does not leak it. */
+  private allocation: { id: string; epoch: number } | null = null;
   private waitingSaid = '';
 
   constructor(private readonly o: DemoAgentsOptions) {}
@@ -160,7 +162,7 @@ export class DemoAgents {
     const e = s.environment;
     const env = (transition: string, inputs: Json) => out.push({ who: 'environment', key: k.environment, transition, inputs });
     if (e.phase === 'ALLOCATE') {
-      const allocations = await this.allocate();
+      const allocations = await this.allocate(s.epoch.environment);
       if (allocations !== null) env('Environment_CapacityOk', { allocations });
     } else if (e.phase === 'PROVISION') env('Environment_Installed', { assets: ['runner-image', 'mcp-tools'] });
     else if (e.phase === 'HEALTHCHECK') env('Environment_Green', { health_hash: digestJson({ green: s.epoch.environment }) });
@@ -204,12 +206,26 @@ export class DemoAgents {
     this.waiting('the HMMM adapter to propose the quorum certificate');
   }
 
-  /** Asks the provisioner for capacity; null (and a wait) when it has too little. */
-  private async allocate(): Promise<{ resource: string; units: number }[] | null> {
+  /**
+   * Asks the provisioner for capacity; null (and a wait) when it has too little. An allocation made for this
+   * environment epoch is reused (its CapacityOk may have been lost); one from an earlier epoch is released first.
+   */
+  private async allocate(epoch: number): Promise<{ resource: string; units: number }[] | null> {
     const want = { gpu: 4, cpu: 16 };
+    const base = `${this.o.environmentUrl.replace(/\/+$/, '')}/v1/allocations`;
+    const asked = Object.entries(want).map(([resource, units]) => ({ resource, units }));
+    if (this.allocation?.epoch === epoch) return asked;
     try {
-      const r = await fetch(`${this.o.environmentUrl.replace(/\/+$/, '')}/v1/allocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'environment.allocate.v1', resources: want }), signal: AbortSignal.timeout(2000) });
-      if (r.status === 201) return Object.entries(want).map(([resource, units]) => ({ resource, units }));
+      if (this.allocation !== null) {
+        await fetch(`${base}/${encodeURIComponent(this.allocation.id)}`, { method: 'DELETE', signal: AbortSignal.timeout(2000) });
+        this.allocation = null;
+      }
+      const r = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'environment.allocate.v1', resources: want }), signal: AbortSignal.timeout(2000) });
+      if (r.status === 201) {
+        const body = (await r.json()) as { allocation_id: string };
+        this.allocation = { id: body.allocation_id, epoch };
+        return asked;
+      }
       this.waiting(`environment capacity (provisioner answered ${r.status})`);
     } catch {
       this.waiting('the environment provisioner to answer');
