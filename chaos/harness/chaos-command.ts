@@ -94,7 +94,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
         rows.push({ scenario, ok: false, seconds: 0, decisions: 0, faults: 0, time_gated: 0, run_dir: 'not run: the suite ran out of time' });
         continue;
       }
-      const r = await runOne({ ...base, scenario, transitions: SUITE_TRANSITIONS[scenario] ?? 150, maxSeconds: Math.min(120, left - 20), runDir: join(dir, scenario) });
+      const r = await runOne({ ...base, scenario, transitions: SUITE_TRANSITIONS[scenario] ?? 150, maxSeconds: Math.min(90, left - 20), runDir: join(dir, scenario) });
       if (r === 2) return 2;
       rows.push({ scenario, ok: r.ok, seconds: r.seconds, decisions: r.decisions, faults: r.coverage['faults_injected'] ?? 0, time_gated: r.coverage['time_gated'] ?? 0, run_dir: r.run_dir });
     }
