@@ -7,6 +7,7 @@ import { checkAppliedOnce, checkNoLostAcks } from './durability.ts';
 import type { CheckResult, HistoryOp, ReplicaFinal } from './history.ts';
 import { checkCasLinearizable } from './linearizability.ts';
 import { checkWalInvariants } from './wal-invariants.ts';
+import { runDoctor } from '../../src/node/doctor.ts';
 
 export type { CheckResult, HistoryOp, ReplicaFinal } from './history.ts';
 export { checkConvergence, checkDecisionRecords, checkAppliedOnce, checkNoLostAcks, checkCasLinearizable, checkWalInvariants };
@@ -48,5 +49,19 @@ export async function runCheckers(input: CheckerInput): Promise<CheckResult[]> {
     const final = finals.find((f) => f.id === basename(dir));
     results.push(await checkWalInvariants(dir, final === undefined ? {} : { live: { applied_index: final.applied_index, state_hash: final.state_hash } }));
   }
+  results.push(await checkDoctor(dataDirs));
   return results;
+}
+
+/** `swoosh doctor` on every stopped data dir: each must be healthy (what a crash left behind was preserved aside). */
+export async function checkDoctor(dataDirs: readonly string[]): Promise<CheckResult> {
+  const problems: string[] = [];
+  const stats: Record<string, number> = { replicas: dataDirs.length, healthy: 0, preserved_records: 0 };
+  for (const dir of dataDirs) {
+    const r = await runDoctor(dir).catch((e: unknown) => ({ verdict: 'unhealthy' as const, checks: [{ name: 'doctor', ok: false, detail: (e as Error).message }], preserved_records: [] }));
+    if (r.verdict === 'healthy') stats['healthy']!++;
+    else problems.push(`${basename(dir)}: ${r.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
+    stats['preserved_records']! += r.preserved_records.length;
+  }
+  return { checker: 'doctor', ok: problems.length === 0, problems, stats: { ...stats, problems: problems.length } };
 }

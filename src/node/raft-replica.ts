@@ -218,6 +218,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       const replica = new RaftReplica(config.nodeId, store, storage, node, g.genesis, cluster, members, recovered.report, recovered.state, recovered.lastIndex, config.key, config);
       replica.log.info({ event: 'recovered', ...recovered.report, hard_state: hard }, 'replica recovered');
       if (recovered.report.torn_tail !== null) replica.log.error({ event: 'torn_tail', ...recovered.report.torn_tail }, 'WAL tail record was torn or corrupt; preserved and not applied');
+      for (const sk of recovered.report.skipped_snapshots) replica.log.warn({ event: 'snapshot_skipped', ...sk }, 'snapshot failed verification; preserved aside, recovered from an older base');
       return replica;
     } catch (e) {
       await store.close();
@@ -759,7 +760,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       hlc: this.applied.state.hlc_last,
       configuration: this.applied.state.configuration.top,
       machine: { version: MACHINE_VERSION, statechart_hash: STATECHART_HASH },
-      recovery: { replayed: this.recovery.replayed, snapshot_index: this.recovery.snapshot?.index ?? null, duration_seconds: this.recovery.duration_seconds },
+      recovery: { replayed: this.recovery.replayed, snapshot_index: this.recovery.snapshot?.index ?? null, duration_seconds: this.recovery.duration_seconds, skipped_snapshots: this.recovery.skipped_snapshots },
     };
   }
 

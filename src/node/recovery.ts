@@ -9,6 +9,7 @@ import { decodeFrame } from '../storage/record-frame.ts';
 import type { ConfChange } from '../raft/types.ts';
 import { isControlEntry, type LogRecord, type SnapshotRaftMeta } from '../storage/records.ts';
 import type { RawRecord, ReplicaStore } from '../storage/replica-store.ts';
+import { indexKey, KEYS } from '../storage/storage-keys.ts';
 import { loadSnapshot } from './snapshots.ts';
 
 export interface TornTail {
@@ -62,7 +63,7 @@ function decodeEntry(record: RawRecord): { ok: true; entry: LogRecord } | { ok: 
 }
 
 export interface RecoverOptions {
-  /** Move a bad tail record aside (default true). Read-only tools (doctor) pass false. */
+  /** Move a bad tail record and unusable snapshots aside (default true). Read-only tools (doctor) pass false. */
   readonly preserveTornTail?: boolean;
   /** Ignore snapshots and replay from genesis (doctor's second rebuild). */
   readonly fromGenesis?: boolean;
@@ -86,6 +87,13 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
         break;
       }
       skipped.push({ index, reason: s.reason });
+      // A snapshot that fails verification is never usable: moved aside byte for byte, like a torn tail record,
+      // so later recoveries and doctor see a clean store and the evidence stays (preserved/snap/...).
+      if (options.preserveTornTail !== false) {
+        const key = indexKey(KEYS.snapshot, index);
+        const bytes = await store.getRaw(key);
+        if (bytes !== undefined) await store.preserveRecord({ index, key, bytes }, s.reason);
+      }
     }
   }
   const first = await store.firstLogIndex();

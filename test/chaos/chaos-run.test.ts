@@ -14,7 +14,7 @@ for (const scenario of ['client', 'torn-wal'] as const) {
     const report = await runChaos({ scenario, backend: 'process', seed: TEST_SEED, replicas: 3, transitions: 150, maxSeconds: 60, writers: 1, runDir, say: () => {} });
     const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.checker}: ${c.problems.slice(0, 5).join(' | ')}`);
     assert.deepEqual(failed, [], `every checker passes (run dir ${runDir}, faults ${report.faults.join('; ')})`);
-    assert.equal(report.checks.length, 9, `five checkers, one WAL replay per replica, coverage: ${report.checks.map((c) => c.checker).join(', ')}`);
+    assert.equal(report.checks.length, 10, `five checkers, one WAL replay per replica, doctor, coverage: ${report.checks.map((c) => c.checker).join(', ')}`);
     const stat = (checker: string, name: string) => report.checks.find((c) => c.checker === checker)?.stats[name] ?? -1;
     assert.ok(stat('no-lost-acks', 'acked') > 50, `acknowledged operations were checked: ${stat('no-lost-acks', 'acked')}`);
     assert.ok(stat('cas-linearizable', 'decisions') >= 150, 'the decision chain was checked');

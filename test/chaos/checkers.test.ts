@@ -12,7 +12,8 @@ import { checkConvergence } from '../../chaos/checkers/convergence.ts';
 import { checkDecisionRecords } from '../../chaos/checkers/decision-records.ts';
 import { checkAppliedOnce, checkNoLostAcks } from '../../chaos/checkers/durability.ts';
 import type { CheckResult, HistoryOp, ReplicaFinal } from '../../chaos/checkers/history.ts';
-import { runCheckers } from '../../chaos/checkers/index.ts';
+import { checkDoctor, runCheckers } from '../../chaos/checkers/index.ts';
+import { indexKey, KEYS } from '../../src/storage/storage-keys.ts';
 import { checkCasLinearizable } from '../../chaos/checkers/linearizability.ts';
 import { checkWalInvariants } from '../../chaos/checkers/wal-invariants.ts';
 import { genesisState } from '../../src/core/genesis.ts';
@@ -181,7 +182,7 @@ function withOp(history: readonly HistoryOp[], pos: number, changes: Partial<His
 test('every checker passes on a correct history built by the real reducer', async () => {
   const s = scenario();
   const results = await runCheckers({ history: s.history, finals: s.finals, dataDirs: [] });
-  assert.deepEqual(results.map((r) => r.checker), ['no-lost-acks', 'applied-once', 'cas-linearizable', 'decision-records', 'convergence'], 'runCheckers runs every checker');
+  assert.deepEqual(results.map((r) => r.checker), ['no-lost-acks', 'applied-once', 'cas-linearizable', 'decision-records', 'convergence', 'doctor'], 'runCheckers runs every checker');
   for (const r of results) assertOk(r);
   const by = Object.fromEntries(results.map((r) => [r.checker, r.stats]));
   const acked = s.history.filter((o) => o.result === 'ok').length;
@@ -409,8 +410,10 @@ test('wal-invariants replays a stopped replica\'s data dir from genesis and comp
     assert.equal(tampered.stats['decision_mismatches'], 1, `one mismatch: ${show(tampered)}`);
 
     const viaRun = await runCheckers({ history: [], finals: [], dataDirs: [dir] });
-    assert.equal(viaRun.at(-1)!.checker, `wal-invariants(${dir.split('/').pop()})`, 'runCheckers checks each data dir');
-    assert.equal(viaRun.at(-1)!.ok, false, 'runCheckers reports the tampered DR');
+    const wal = viaRun.find((c) => c.checker === `wal-invariants(${dir.split('/').pop()})`);
+    assert.ok(wal !== undefined, 'runCheckers checks each data dir');
+    assert.equal(wal.ok, false, 'runCheckers reports the tampered DR');
+    assert.equal(viaRun.find((c) => c.checker === 'doctor')?.ok, false, 'and doctor fails on it too');
   } finally {
     cleanup(dir);
   }
@@ -443,5 +446,35 @@ test('wal-invariants replays a compacted log from the snapshot it continues from
     assertFails(strict, new RegExp(`the log is compacted below index ${first}`));
   } finally {
     cleanup(dir);
+  }
+});
+
+test('doctor: healthy data dirs pass; a dir whose log is corrupt in the middle fails, named', async () => {
+  const good = tempDir('chaos-doctor-good');
+  const bad = tempDir('chaos-doctor-bad');
+  try {
+    for (const dir of [good, bad]) {
+      const clock = new TestClock();
+      await initDataDir(dir);
+      const r = await openReplica(dir, clock);
+      await acceptMany(r, clock, 6);
+      await r.close();
+    }
+    const ok = await checkDoctor([good]);
+    assert.equal(ok.ok, true, `an intact dir is healthy: ${ok.problems.join('; ')}`);
+    assert.equal(ok.stats['healthy'], 1, 'one healthy replica counted');
+    const s = await ReplicaStore.open(storeDir(bad));
+    const key = indexKey(KEYS.log, 3);
+    const bytes = Uint8Array.from((await s.getRaw(key))!);
+    bytes[20] = bytes[20]! ^ 0xff;
+    await s.putRaw(key, bytes);
+    await s.close();
+    const r = await checkDoctor([good, bad]);
+    assert.equal(r.ok, false, 'a corrupt dir fails the check');
+    assert.equal(r.problems.length, 1, `only the corrupt dir is a problem: ${r.problems.join('; ')}`);
+    assert.match(r.problems[0]!, /WAL corrupt at index 3/, 'the problem names the index doctor found');
+  } finally {
+    cleanup(good);
+    cleanup(bad);
   }
 });

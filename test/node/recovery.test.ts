@@ -68,7 +68,7 @@ test('snapshots: recovery starts from the newest verified snapshot; the log belo
   cleanup(dir);
 });
 
-test('a corrupt newest snapshot is skipped, reported, and recovery uses the older one', async () => {
+test('a corrupt newest snapshot is skipped, reported, preserved aside, and recovery uses the older one', async () => {
   const { dir, clock, hash } = await written(25, { snapshotEvery: 10 });
   await flipByte(dir, indexKey(KEYS.snapshot, 20), 40);
   const r = await openReplica(dir, clock);
@@ -77,8 +77,10 @@ test('a corrupt newest snapshot is skipped, reported, and recovery uses the olde
   assert.match(r.recovery.skipped_snapshots[0]!.reason, /checksum_mismatch/);
   assert.equal(r.head().hash, hash);
   await r.close();
+  assert.deepEqual(await withStore(dir, (s) => s.snapshotIndexes()), [10], 'the bad snapshot is no longer among the snapshots');
   const doctor = await runDoctor(dir);
-  assert.equal(doctor.verdict, 'unhealthy', 'doctor reports the bad snapshot');
+  assert.equal(doctor.verdict, 'healthy', `the store recovers cleanly from what is left: ${JSON.stringify(doctor.checks)}`);
+  assert.ok(doctor.preserved_records.some((k) => k.startsWith(`preserved/${indexKey(KEYS.snapshot, 20)}/`)), `doctor lists the preserved snapshot: ${doctor.preserved_records.join(', ')}`);
   cleanup(dir);
 });
 
