@@ -20,8 +20,13 @@ import { FaultSchedule, SCENARIOS } from './scenarios.ts';
 export const BACKENDS = ['process', 'netns', 'containers'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
-/** Snapshots every 100 entries, so snapshot rollbacks and installs happen within a short run. */
+/** Snapshots every 100 entries, so snapshot rollbacks happen within a short run. */
 const SNAPSHOT_EVERY = 100;
+/**
+ * The whole log is kept (compaction never passes the oldest kept snapshot, and this tail is longer than any
+ * run), so the WAL checker replays every replica from genesis and checks the invariants at every index.
+ */
+const LOG_TAIL_KEPT = 1_000_000;
 
 async function createBackend(name: BackendName, o: BackendOptions): Promise<ChaosBackend> {
   // Loaded on demand: the containers backend pulls in testcontainers, which only its users need.
@@ -124,7 +129,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const backend = await createBackend(o.backend, {
     dir,
     replicas: o.replicas,
-    serveArgs: ['--log-level', 'warn', '--adapters', join(dir, 'adapters.json'), '--snapshot-every', String(SNAPSHOT_EVERY)],
+    serveArgs: ['--log-level', 'warn', '--adapters', join(dir, 'adapters.json'), '--snapshot-every', String(SNAPSHOT_EVERY), '--log-tail-kept', String(LOG_TAIL_KEPT)],
     fakePortBase: fakeBase,
     seed: o.seed,
     beforeStart: tuneAdapters,
