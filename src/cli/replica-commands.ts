@@ -112,14 +112,23 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (values.data === undefined) throw new UsageError('usage: swoosh serve --data DIR --port P [--host 127.0.0.1] [--snapshot-every N] [--max-batch N] [--batch-delay-ms MS] [--adapters adapters.json] [--dial ID=HOST:PORT ...]');
   if (isClusterReplicaDir(values.data)) {
     const logger = createLogger({ level: values['log-level'] ?? 'info', name: values['node-id'] ?? values.data });
-    return serveClusterReplica(values.data, logger, {
+    const options = {
       snapshotEvery: values['snapshot-every'] === undefined ? undefined : intOption(values['snapshot-every'], 'snapshot-every'),
       logTailKept: values['log-tail-kept'] === undefined ? undefined : intOption(values['log-tail-kept'], 'log-tail-kept'),
       snapshotChunkBytes: values['snapshot-chunk-bytes'] === undefined ? undefined : intOption(values['snapshot-chunk-bytes'], 'snapshot-chunk-bytes'),
       port: values.port === undefined ? undefined : intOption(values.port, 'port'),
       adapters: values.adapters,
       dialOverrides: parseDialOverrides(values.dial),
-    });
+    };
+    try {
+      return await serveClusterReplica(values.data, logger, options);
+    } catch (e) {
+      // As for a single replica: a log that cannot be trusted is a clear refusal (exit 1), not a stack trace.
+      if (!(e instanceof CorruptLogError)) throw e;
+      logger.fatal({ event: 'wal_corrupt', index: e.index, detail: e.detail }, e.message);
+      process.stderr.write(`swoosh serve: ${e.message}\nThe replica will not serve. Inspect with: swoosh doctor --data ${values.data}\n`);
+      return 1;
+    }
   }
   const port = intOption(values.port, 'port', 7070);
   const host = values.host ?? '127.0.0.1';
