@@ -5,6 +5,7 @@ import { stateHash } from '../core/state-hash.ts';
 import { withScratchCopy } from '../storage/scratch-copy.ts';
 import { KEYS } from '../storage/storage-keys.ts';
 import { CorruptLogError, recover, type Recovered } from './recovery.ts';
+import { loadSnapshot } from './snapshots.ts';
 
 export interface DoctorCheck {
   readonly name: string;
@@ -37,15 +38,26 @@ export async function runDoctor(dataDir: string): Promise<DoctorReport> {
     const raw = await store.readGenesis();
     const g = parseGenesis(raw);
     if (!g.ok) throw new Error(`genesis: ${g.reasons.join('; ')}`);
-    const liveIndex = await store.lastDecisionIndex();
-    const liveHash = liveIndex === 0 ? stateHash(genesisState(g.genesis)) : (await store.readDecision(liveIndex))!.decision.state_post_hash;
+    let liveIndex = await store.lastDecisionIndex();
+    let liveHash = liveIndex === 0 ? stateHash(genesisState(g.genesis)) : (await store.readDecision(liveIndex))!.decision.state_post_hash;
+    // A replica that installed a snapshot (a learner catching up, a restored cluster) has no decision records for
+    // the entries it covers: there the newest verified snapshot is what it acknowledged.
+    for (const index of (await store.snapshotIndexes()).reverse()) {
+      if (index <= liveIndex) break;
+      const s = await loadSnapshot(store, index);
+      if (!s.ok) continue;
+      liveIndex = index;
+      liveHash = s.hash;
+      break;
+    }
     // A cluster replica's log can run past what it applied (uncommitted entries, or committed ones whose
     // decision records were not yet written): rebuild exactly up to the live index.
     const clustered = (await store.readMeta(KEYS.hardState)) !== null;
     const upTo = clustered ? liveIndex : undefined;
     const a = await attempt(() => recover(store, g.genesis, { preserveTornTail: false, upTo }));
     const first = await store.firstLogIndex();
-    const compacted = first !== null && first > 1;
+    // Genesis + WAL is possible only while the log reaches back to index 1 (an empty log covers nothing past genesis).
+    const compacted = first !== null ? first > 1 : liveIndex > 0;
     const b = compacted ? null : await attempt(() => recover(store, g.genesis, { preserveTornTail: false, fromGenesis: true, upTo }));
     const checks: DoctorCheck[] = [];
     const describe = (r: Recovered | CorruptLogError) => (r instanceof CorruptLogError ? { error: r.message } : { index: r.lastIndex, state_hash: r.report.state_hash });
@@ -56,7 +68,7 @@ export async function runDoctor(dataDir: string): Promise<DoctorReport> {
       if (a.report.torn_tail !== null) checks.push({ name: 'WAL tail intact', ok: false, detail: `record ${a.report.torn_tail.index} is ${a.report.torn_tail.reason}` });
       for (const s of a.report.skipped_snapshots) checks.push({ name: `snapshot ${s.index}`, ok: false, detail: s.reason });
     }
-    if (b === null) checks.push({ name: 'genesis+WAL replay', ok: true, detail: `skipped: the log is compacted below index ${first}` });
+    if (b === null) checks.push({ name: 'genesis+WAL replay', ok: true, detail: first === null ? 'skipped: the log is empty, the state starts at a snapshot' : `skipped: the log is compacted below index ${first}` });
     else if (b instanceof CorruptLogError) checks.push({ name: 'genesis+WAL replay', ok: false, detail: b.message });
     else checks.push({ name: 'genesis+WAL equals live', ok: b.lastIndex === liveIndex && b.report.state_hash === liveHash, detail: `rebuilt index ${b.lastIndex} ${b.report.state_hash}; live index ${liveIndex} ${liveHash}` });
     const differences = a instanceof CorruptLogError || b === null || b instanceof CorruptLogError || a.report.state_hash === b.report.state_hash ? [] : diffJson(stateToJson(a.state), stateToJson(b.state));
@@ -65,7 +77,7 @@ export async function runDoctor(dataDir: string): Promise<DoctorReport> {
       verdict: checks.every((c) => c.ok) ? 'healthy' : 'unhealthy',
       live: { index: liveIndex, state_hash: liveHash },
       from_snapshot: a instanceof CorruptLogError ? { error: a.message } : { base: a.report.snapshot === null ? 'genesis' : `snapshot ${a.report.snapshot.index}`, index: a.lastIndex, state_hash: a.report.state_hash },
-      from_genesis: b === null ? { skipped: `log compacted below ${first}` } : describe(b),
+      from_genesis: b === null ? { skipped: first === null ? 'the log is empty; the state starts at a snapshot' : `log compacted below ${first}` } : describe(b),
       checks,
       differences,
       preserved_records: preserved,

@@ -50,6 +50,9 @@ test('snapshot save, inspect and restore into a new cluster', { timeout: 120_000
   const restored = join(dir, 'restored');
   const restore = swooshSync('snapshot', 'restore', file, '--data', restored, '--replicas', '1');
   assert.equal(restore.code, 0, restore.stderr);
+  // Before its first write the restored replica has a snapshot and no decision records: that is its live state.
+  const doctor = swooshSync('doctor', '--data', join(restored, 'r1'));
+  assert.equal(doctor.code, 0, `doctor is healthy on a freshly restored replica: ${doctor.stdout}${doctor.stderr}`);
   const server = await startServe(join(restored, 'r1'), ['--log-level', 'warn']);
   try {
     let head = { hash: '', index: 0 };
