@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerRuntimeClient, StartedTestContainer } from 'testcontainers';
 import { initCluster, replicaDir } from '../../src/cli/cluster-commands.ts';
 import type { ClusterMember } from '../../src/node/cluster-config.ts';
-import type { HealthView } from '../../src/node/cluster-process.ts';
+import { agreedLeader, converged, fetchHealth, type HealthView } from '../../src/node/cluster-watch.ts';
 import { freePorts } from '../../src/node/free-ports.ts';
 import { FAKE_KINDS } from '../fakes/index.ts';
 import { BackendUnavailable, type BackendOptions, type ChaosBackend, type ChaosReplicas } from '../harness/backend.ts';
@@ -177,39 +177,16 @@ class ContainerReplicas implements ChaosReplicas {
     }).catch(() => {});
   }
 
-  async health(id: string): Promise<HealthView | null> {
-    try {
-      const res = await fetch(`${this.get(id).url}/health`, { signal: AbortSignal.timeout(2000) });
-      return (await res.json()) as HealthView;
-    } catch {
-      return null;
-    }
+  health(id: string): Promise<HealthView | null> {
+    return fetchHealth(this.get(id).url);
   }
 
-  /** Waits until the live replicas agree on one leader; returns its id (as LocalCluster.leader). */
-  async leader(timeoutMs = 20_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const views = (await Promise.all(this.ids.filter((id) => this.alive(id)).map((id) => this.health(id)))).filter((h) => h !== null);
-      const leaders = views.filter((h) => h.consensus.role === 'leader');
-      if (leaders.length === 1 && views.every((h) => h.consensus.leader_id === leaders[0]!.node_id)) return leaders[0]!.node_id;
-      await sleep(100);
-    }
-    throw new Error(`no agreed leader within ${timeoutMs} ms`);
+  leader(timeoutMs = 20_000): Promise<string> {
+    return agreedLeader(this, timeoutMs, 100);
   }
 
-  /** Waits until every live replica has applied the same index with the same state hash (as LocalCluster.converged). */
-  async converged(timeoutMs = 20_000): Promise<HealthView[]> {
-    const deadline = Date.now() + timeoutMs;
-    let last: (HealthView | null)[] = [];
-    while (Date.now() < deadline) {
-      last = await Promise.all(this.ids.filter((id) => this.alive(id)).map((id) => this.health(id)));
-      const views = last.filter((h) => h !== null);
-      const same = (h: HealthView) => h.consensus.applied_index === views[0]!.consensus.applied_index && h.state_hash === views[0]!.state_hash && h.consensus.applied_index === h.consensus.commit_index;
-      if (views.length === last.length && views.every(same)) return views;
-      await sleep(200);
-    }
-    throw new Error(`replicas did not converge within ${timeoutMs} ms: ${JSON.stringify(last.map((h) => h && { id: h.node_id, applied: h.consensus.applied_index, hash: h.state_hash }))}`);
+  converged(timeoutMs = 20_000): Promise<HealthView[]> {
+    return converged(this, timeoutMs, 200);
   }
 
   /** `docker stop`: SIGTERM, SIGKILL after 10 s. The containers stay (and their logs); close() removes them. */

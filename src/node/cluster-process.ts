@@ -1,20 +1,15 @@
 // A local cluster of `swoosh serve` processes on loopback, for tests, benchmarks and the chaos harness.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { initCluster, replicaDir } from '../cli/cluster-commands.ts';
 import type { Genesis } from '../core/genesis.ts';
 import type { ClusterConfig, ClusterMember } from './cluster-config.ts';
 import { freePorts } from './free-ports.ts';
+import { agreedLeader, converged, fetchHealth, type HealthView } from './cluster-watch.ts';
 import { killHard, spawnServe, terminate, type ServeChild } from './serve-process.ts';
 
+export type { HealthView } from './cluster-watch.ts';
 
-export interface HealthView {
-  readonly node_id: string;
-  readonly status: string;
-  readonly state_hash: string;
-  readonly consensus: { readonly role: string; readonly term: number; readonly leader_id: string | null; readonly commit_index: number; readonly applied_index: number };
-}
 
 export interface LocalClusterOptions {
   readonly replicas: number;
@@ -125,40 +120,18 @@ export class LocalCluster {
     this.procs.get(id)?.child.kill('SIGCONT');
   }
 
-  async health(id: string): Promise<HealthView | null> {
-    try {
-      const res = await fetch(`${this.member(id).http}/health`, { signal: AbortSignal.timeout(2000) });
-      return (await res.json()) as HealthView;
-    } catch {
-      return null;
-    }
+  health(id: string): Promise<HealthView | null> {
+    return fetchHealth(this.member(id).http);
   }
 
   /** Waits until the live replicas agree on one leader; returns its id. */
-  async leader(timeoutMs = 20_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const views = (await Promise.all(this.ids.filter((id) => this.alive(id)).map((id) => this.health(id)))).filter((h) => h !== null);
-      const leaders = views.filter((h) => h.consensus.role === 'leader');
-      if (leaders.length === 1 && views.every((h) => h.consensus.leader_id === leaders[0]!.node_id)) return leaders[0]!.node_id;
-      await sleep(50);
-    }
-    throw new Error(`no agreed leader within ${timeoutMs} ms`);
+  leader(timeoutMs = 20_000): Promise<string> {
+    return agreedLeader(this, timeoutMs);
   }
 
   /** Waits until every live replica has applied the same index with the same state hash; returns them. */
-  async converged(timeoutMs = 20_000): Promise<HealthView[]> {
-    const deadline = Date.now() + timeoutMs;
-    let last: (HealthView | null)[] = [];
-    while (Date.now() < deadline) {
-      last = await Promise.all(this.ids.filter((id) => this.alive(id)).map((id) => this.health(id)));
-      const views = last.filter((h) => h !== null);
-      if (views.length === last.length && views.every((h) => h.consensus.applied_index === views[0]!.consensus.applied_index && h.state_hash === views[0]!.state_hash && h.consensus.applied_index === h.consensus.commit_index)) {
-        return views;
-      }
-      await sleep(100);
-    }
-    throw new Error(`replicas did not converge within ${timeoutMs} ms: ${JSON.stringify(last.map((h) => h && { id: h.node_id, applied: h.consensus.applied_index, hash: h.state_hash }))}`);
+  converged(timeoutMs = 20_000): Promise<HealthView[]> {
+    return converged(this, timeoutMs);
   }
 
   /** SIGTERM every replica (SIGKILL after 10 s). */
