@@ -760,7 +760,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       hlc: this.applied.state.hlc_last,
       configuration: this.applied.state.configuration.top,
       machine: { version: MACHINE_VERSION, statechart_hash: STATECHART_HASH },
-      recovery: { replayed: this.recovery.replayed, snapshot_index: this.recovery.snapshot?.index ?? null, duration_seconds: this.recovery.duration_seconds, skipped_snapshots: this.recovery.skipped_snapshots },
+      recovery: { replayed: this.recovery.replayed, snapshot_index: this.recovery.snapshot?.index ?? null, duration_seconds: this.recovery.duration_seconds, skipped_snapshots: this.recovery.skipped_snapshots, restored_decisions: this.recovery.restored_decisions },
     };
   }
 

@@ -7,7 +7,7 @@ import type { StateDocument } from '../core/state.ts';
 import { stateHash } from '../core/state-hash.ts';
 import { decodeFrame } from '../storage/record-frame.ts';
 import type { ConfChange } from '../raft/types.ts';
-import { isControlEntry, type LogRecord, type SnapshotRaftMeta } from '../storage/records.ts';
+import { isControlEntry, type DecisionEntryRecord, type LogRecord, type SnapshotRaftMeta } from '../storage/records.ts';
 import type { RawRecord, ReplicaStore } from '../storage/replica-store.ts';
 import { indexKey, KEYS } from '../storage/storage-keys.ts';
 import { loadSnapshot } from './snapshots.ts';
@@ -25,6 +25,8 @@ export interface RecoveryReport {
   readonly last_index: number;
   readonly state_hash: Digest;
   readonly torn_tail: TornTail | null;
+  /** Decision records rewritten for applied entries that had none (a crash between apply and the DR write). */
+  readonly restored_decisions: number;
   readonly duration_seconds: number;
 }
 
@@ -107,6 +109,9 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
   const upTo = options.upTo ?? Infinity;
   const records: LogRecord[] = [];
   const confChanges: ConfChange[] = [];
+  // A cluster replica writes an entry's DR after applying it, so a crash in between leaves the entry committed
+  // and durable but without its record: replay regenerates it (the reducer is deterministic), unless read-only.
+  const restored: DecisionEntryRecord[] = [];
   let pendingBad: { record: RawRecord; reason: string } | null = null;
   for await (const record of store.scanLog(base + 1)) {
     if (pendingBad !== null) {
@@ -139,10 +144,12 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
     if (dr !== null && dr.decision.state_post_hash !== post) {
       throw new CorruptLogError(record.index, `post hash differs: the record says ${dr.decision.state_post_hash}, replay gives ${post}`);
     }
+    if (dr === null && result.decisionRecord !== null && options.preserveTornTail !== false) restored.push({ index: record.index, timestamp: Date.now(), decision: result.decisionRecord });
     state = result.state;
     replayed++;
   }
 
+  if (restored.length > 0) await store.putDecisions(restored);
   let torn: TornTail | null = null;
   if (pendingBad !== null) {
     const preserved = options.preserveTornTail === false ? null : await store.preserveRecord(pendingBad.record, pendingBad.reason);
@@ -161,6 +168,7 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
       last_index: lastIndex,
       state_hash: stateHash(state),
       torn_tail: torn,
+      restored_decisions: restored.length,
       duration_seconds: (performance.now() - started) / 1000,
     },
   };

@@ -229,6 +229,10 @@ export class ReplicaStore {
     await this.db.put(key, bytes, { sync: true });
   }
 
+  async deleteRaw(key: string): Promise<void> {
+    await this.db.del(key, { sync: true });
+  }
+
   async getRaw(key: string): Promise<Uint8Array | undefined> {
     return this.db.get(key);
   }

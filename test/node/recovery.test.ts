@@ -103,6 +103,21 @@ test('a torn tail record is detected, reported in /health, preserved byte for by
   cleanup(dir);
 });
 
+test('an applied entry whose decision record was never written gets it back at recovery, identical', async () => {
+  const { dir, clock, hash } = await written(6);
+  const original = await withStore(dir, (s) => s.readDecision(4));
+  assert.ok(original !== null, 'index 4 has a DR');
+  // A cluster replica writes the DR after applying: a crash in between leaves the entry without one.
+  await withStore(dir, (s) => s.deleteRaw(indexKey(KEYS.decision, 4)));
+  const r = await openReplica(dir, clock);
+  assert.equal(r.recovery.restored_decisions, 1, 'recovery rewrote one missing DR');
+  assert.equal(r.head().hash, hash, 'the state is the same');
+  await r.close();
+  const back = await withStore(dir, (s) => s.readDecision(4));
+  assert.deepEqual(back?.decision, original.decision, 'the rewritten DR is the one the entry produced');
+  cleanup(dir);
+});
+
 test('mid-log corruption stops the replica with a message naming the index', async () => {
   const { dir, clock } = await written(8);
   await flipByte(dir, indexKey(KEYS.log, 4));
