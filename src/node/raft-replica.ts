@@ -121,6 +121,11 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
   private ticker: ReturnType<typeof setInterval> | null = null;
   private clock: Hlc;
   private applied: { state: StateDocument; index: number; hash: Digest };
+  /**
+   * What this replica shows (health, reads, answers): the applied state once its decision records are written,
+   * so a client that sees index N (a 202, /health, a read) finds the DR for N too.
+   */
+  private recorded: { index: number; hash: Digest };
   private speculative: StateDocument;
   private readonly pending = new Map<number, Pending>();
   private readonly appliedWaiters: { index: number; resolve: () => void }[] = [];
@@ -165,6 +170,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     this.raftMetrics = createRaftMetrics(this.metrics.registry, config.version ?? '0.1.0');
     const hash = stateHash(state);
     this.applied = { state, index: appliedIndex, hash };
+    this.recorded = { index: appliedIndex, hash };
     this.recentHashes.set(appliedIndex, hash);
     this.speculative = state;
     this.snapshotIndex = storage.snapshot().meta.index;
@@ -340,6 +346,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       this.transport?.setPeers(this.dialTargets());
     }
     this.setApplied(check.state, index);
+    this.recorded = { index, hash: this.applied.hash };
     this.snapshotIndex = index;
     this.snapshotHlc = check.hlc;
     this.speculative = check.state;
@@ -412,6 +419,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
 
   private async applyEntries(entries: readonly Entry[]): Promise<void> {
     const decisions: DecisionEntryRecord[] = [];
+    const answers: [Entry, Outcome, DecisionRecord | null][] = [];
     let enteredReverb = false;
     for (const e of entries) {
       if (e.index <= this.applied.index) continue;
@@ -439,9 +447,11 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
         else if (result.outcome.status === 'accepted') this.metrics.transitions.inc({ transition: d.transition! });
         if (d.to.includes('EXECUTION.REVERB') && !d.from.includes('EXECUTION.REVERB')) enteredReverb = true;
       }
-      this.resolvePending(e, result.outcome, d);
+      answers.push([e, result.outcome, d]);
     }
     await this.store.putDecisions(decisions);
+    this.recorded = { index: this.applied.index, hash: this.applied.hash };
+    for (const [e, outcome, d] of answers) this.resolvePending(e, outcome, d);
     this.appliedWaitersRelease();
     if (this.pending.size === 0) this.speculative = this.applied.state;
     this.raftMetrics.pending.set(this.pending.size);
@@ -494,7 +504,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
   private appliedWaitersRelease(): void {
     for (let i = this.appliedWaiters.length - 1; i >= 0; i--) {
       const w = this.appliedWaiters[i]!;
-      if (w.index <= this.applied.index) {
+      if (w.index <= this.recorded.index) {
         this.appliedWaiters.splice(i, 1);
         w.resolve();
       }
@@ -502,7 +512,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
   }
 
   private waitApplied(index: number): Promise<boolean> {
-    if (index <= this.applied.index) return Promise.resolve(true);
+    if (index <= this.recorded.index) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), this.cfg.requestTimeoutMs);
       this.appliedWaiters.push({ index, resolve: () => (clearTimeout(timer), resolve(true)) });
@@ -745,7 +755,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
         leader_id: raft.lead,
         leader_http: raft.lead === null ? null : (this.members.get(raft.lead)?.http ?? null),
         commit_index: raft.log.committed,
-        applied_index: this.applied.index,
+        applied_index: this.recorded.index,
         snapshot_index: this.snapshotIndex,
         voters: raft.voters(),
         learners: raft.learners(),
@@ -756,7 +766,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
       walLag: raft.log.lastIndex() - this.applied.index,
       wal: { durable_index: this.storage.lastIndex(), last_index: raft.log.lastIndex(), torn_tail: torn, failure: this.failure },
       lastSnapshotHLC: this.snapshotHlc,
-      state_hash: this.applied.hash,
+      state_hash: this.recorded.hash,
       hlc: this.applied.state.hlc_last,
       configuration: this.applied.state.configuration.top,
       machine: { version: MACHINE_VERSION, statechart_hash: STATECHART_HASH },

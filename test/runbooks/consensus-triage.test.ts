@@ -151,6 +151,12 @@ describe('consensus-triage.md', { concurrency: true }, () => {
       // The replica that was never stalled saw both changes.
       const healthy = cluster.ids.find((id) => !stalled.includes(id))!;
       const observer = healthy;
+      // A leader elected a moment ago has no heartbeat round trip measured yet: the runbook reads a settled one.
+      for (let i = 0; i < 100; i++) {
+        const m = await (await fetch(`${url(leader)}/metrics`)).text();
+        if (/^swoosh_network_peer_round_trip_time_seconds_count\{peer="r\d"\} [1-9]/m.test(m)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       const flapping = await run('flapping', { ...base, URL: url(observer), LEADER_URL: url(leader) });
       const after = flapping.of(/leader_changes_seen_total/).stdout;
       const was = before.get(observer)!;
