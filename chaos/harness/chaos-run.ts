@@ -6,6 +6,7 @@ import { Prng } from '../../src/core/prng.ts';
 import { DemoAgents } from '../../src/demo/demo-agents.ts';
 import { loadDemoKeys } from '../../src/demo/demo-run.ts';
 import { freePortRange } from '../../src/node/free-ports.ts';
+import { allDecisions, decisionsPage } from '../../src/sdk/decisions.ts';
 import { loadSecrets } from '../../src/secrets/age-secrets.ts';
 import type { DecisionEntryRecord } from '../../src/storage/records.ts';
 import { SigningKey } from '../../src/workload/signing-key.ts';
@@ -106,19 +107,6 @@ function coverageCheck(coverage: Record<string, number>, injected: number | null
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function allDecisions(url: string): Promise<DecisionEntryRecord[]> {
-  const out: DecisionEntryRecord[] = [];
-  let after = 0;
-  for (;;) {
-    const res = await fetch(`${url}/decisions?after=${after}&limit=1000`, { signal: AbortSignal.timeout(10_000) });
-    if (!res.ok) throw new Error(`GET ${url}/decisions: HTTP ${res.status}`);
-    const { items, next_after } = (await res.json()) as { items: DecisionEntryRecord[]; next_after: number | null };
-    out.push(...items);
-    if (next_after === null) return out;
-    after = next_after;
-  }
-}
-
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const scenario = SCENARIOS[o.scenario];
   if (scenario === undefined) throw new Error(`unknown scenario ${o.scenario}; one of ${Object.keys(SCENARIOS).join(', ')}`);
@@ -177,9 +165,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let seen = { after: 0, count: 0, timeGated: 0 };
   const progress = async () => {
     for (const u of urls) {
-      const res = await fetch(`${u}/decisions?after=${seen.after}&limit=1000`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
-      if (res?.ok !== true) continue;
-      const { items } = (await res.json()) as { items: DecisionEntryRecord[] };
+      const page = await decisionsPage(u, seen.after, 1000, 2000).catch(() => null);
+      if (page === null) continue;
+      const { items } = page;
       seen = { after: items.at(-1)?.index ?? seen.after, count: seen.count + items.length, timeGated: seen.timeGated + coverageOf(items).time_gated! };
       break;
     }

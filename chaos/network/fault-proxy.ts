@@ -8,9 +8,9 @@
 // nothing is refused); healing resumes the open connections.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Prng } from '../../src/core/prng.ts';
+import { DEFAULT_MAX_FRAME_BYTES, FrameReader } from '../../src/transport/frame-codec.ts';
 import type { LinkFaults, NetworkFaults } from './link-faults.ts';
 
-const HEADER = 4;
 /** Above this many queued bytes the proxy stops reading from the sender (TCP backpressure, no unbounded memory). */
 const HIGH_WATER = 8 * 1024 * 1024;
 
@@ -40,26 +40,9 @@ interface Link {
   readonly pipes: Set<Pipe>;
 }
 
-/** Splits a byte stream into whole frames. */
-class Framer {
-  private buf: Buffer = Buffer.alloc(0);
-
-  push(chunk: Buffer): Buffer[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    const out: Buffer[] = [];
-    while (this.buf.length >= HEADER) {
-      const len = HEADER + this.buf.readUInt32BE(0);
-      if (this.buf.length < len) break;
-      out.push(this.buf.subarray(0, len));
-      this.buf = this.buf.subarray(len);
-    }
-    return out;
-  }
-}
-
 /** One proxied connection: the sender's socket, the receiver's socket, and the frames in between. */
 class Pipe {
-  private readonly framer = new Framer();
+  private readonly frames = new FrameReader(DEFAULT_MAX_FRAME_BYTES);
   private helloSeen = false;
   private readonly queue: { frame: Buffer; at: number }[] = [];
   private queuedBytes = 0;
@@ -89,7 +72,17 @@ class Pipe {
   }
 
   private fromSender(chunk: Buffer): void {
-    for (const frame of this.framer.push(chunk)) {
+    this.frames.push(chunk);
+    for (;;) {
+      let raw: Uint8Array | null;
+      try {
+        raw = this.frames.nextRaw();
+      } catch {
+        // Not the transport's framing (or over its size limit): the receiver would drop it too.
+        return this.close();
+      }
+      if (raw === null) break;
+      const frame = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
       const c = this.link.counters;
       const f = this.link.faults;
       if (f.cut === true || this.upstream === null) {

@@ -1,4 +1,5 @@
 // A tail of GET /decisions across a cluster's endpoints: one line per decision record, with every guard's verdict.
+import { decisionsPage } from '../sdk/decisions.ts';
 import type { DecisionEntryRecord } from '../storage/records.ts';
 
 export function formatDecision(e: DecisionEntryRecord): string {
@@ -34,12 +35,12 @@ export class DecisionFeed {
     this.busy = true;
     try {
       const url = this.endpoints[this.endpoint % this.endpoints.length]!;
-      const res = await fetch(`${url}/decisions?after=${this.after}&limit=100`, { signal: AbortSignal.timeout(2000) }).catch(() => null);
-      if (res === null || !res.ok) {
+      const page = await decisionsPage(url, this.after, 100, 2000).catch(() => null);
+      if (page === null) {
         this.endpoint++;
         return;
       }
-      const { items } = (await res.json()) as { items: DecisionEntryRecord[] };
+      const { items } = page;
       for (const e of items) {
         this.print(formatDecision(e));
         this.after = Math.max(this.after, e.index);

@@ -5,7 +5,6 @@ import { stateHash } from '../core/state-hash.ts';
 import { withScratchCopy } from '../storage/scratch-copy.ts';
 import { KEYS } from '../storage/storage-keys.ts';
 import { CorruptLogError, recover, type Recovered } from './recovery.ts';
-import { loadSnapshot } from './snapshots.ts';
 
 export interface DoctorCheck {
   readonly name: string;
@@ -40,25 +39,22 @@ export async function runDoctor(dataDir: string): Promise<DoctorReport> {
     if (!g.ok) throw new Error(`genesis: ${g.reasons.join('; ')}`);
     let liveIndex = await store.lastDecisionIndex();
     let liveHash = liveIndex === 0 ? stateHash(genesisState(g.genesis)) : (await store.readDecision(liveIndex))!.decision.state_post_hash;
-    // A replica that installed a snapshot (a learner catching up, a restored cluster) has no decision records for
-    // the entries it covers: there the newest verified snapshot is what it acknowledged.
-    for (const index of (await store.snapshotIndexes()).reverse()) {
-      if (index <= liveIndex) break;
-      const s = await loadSnapshot(store, index);
-      if (!s.ok) continue;
-      liveIndex = index;
-      liveHash = s.hash;
-      break;
-    }
     // A cluster replica's log can run past what it applied (uncommitted entries, or committed ones whose
     // decision records were not yet written): rebuild exactly up to the live index.
     const clustered = (await store.readMeta(KEYS.hardState)) !== null;
     const upTo = clustered ? liveIndex : undefined;
-    const a = await attempt(() => recover(store, g.genesis, { preserveTornTail: false, upTo }));
+    const a = await attempt(() => recover(store, g.genesis, { readOnly: true, upTo }));
+    // A replica that installed a snapshot (a learner catching up, a restored cluster) has no decision records for
+    // the entries it covers: there the verified snapshot recovery started from is what it acknowledged.
+    const base = a instanceof CorruptLogError ? null : a.report.snapshot;
+    if (base !== null && base.index > liveIndex) {
+      liveIndex = base.index;
+      liveHash = base.state_hash;
+    }
     const first = await store.firstLogIndex();
     // Genesis + WAL is possible only while the log reaches back to index 1 (an empty log covers nothing past genesis).
     const compacted = first !== null ? first > 1 : liveIndex > 0;
-    const b = compacted ? null : await attempt(() => recover(store, g.genesis, { preserveTornTail: false, fromGenesis: true, upTo }));
+    const b = compacted ? null : await attempt(() => recover(store, g.genesis, { readOnly: true, fromGenesis: true, upTo }));
     const checks: DoctorCheck[] = [];
     const describe = (r: Recovered | CorruptLogError) => (r instanceof CorruptLogError ? { error: r.message } : { index: r.lastIndex, state_hash: r.report.state_hash });
     if (a instanceof CorruptLogError) checks.push({ name: 'snapshot+WAL replay', ok: false, detail: a.message });

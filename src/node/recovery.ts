@@ -65,8 +65,11 @@ function decodeEntry(record: RawRecord): { ok: true; entry: LogRecord } | { ok: 
 }
 
 export interface RecoverOptions {
-  /** Move a bad tail record and unusable snapshots aside (default true). Read-only tools (doctor) pass false. */
-  readonly preserveTornTail?: boolean;
+  /**
+   * Change nothing in the store (doctor). Otherwise recovery moves a bad tail record and unusable snapshots aside
+   * and rewrites missing decision records.
+   */
+  readonly readOnly?: boolean;
   /** Ignore snapshots and replay from genesis (doctor's second rebuild). */
   readonly fromGenesis?: boolean;
   /** Apply no entry after this index (a cluster replica's commit index); later records are only returned. */
@@ -91,7 +94,7 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
       skipped.push({ index, reason: s.reason });
       // A snapshot that fails verification is never usable: moved aside byte for byte, like a torn tail record,
       // so later recoveries and doctor see a clean store and the evidence stays (preserved/snap/...).
-      if (options.preserveTornTail !== false) {
+      if (options.readOnly !== true) {
         const key = indexKey(KEYS.snapshot, index);
         const bytes = await store.getRaw(key);
         if (bytes !== undefined) await store.preserveRecord({ index, key, bytes }, s.reason);
@@ -144,7 +147,7 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
     if (dr !== null && dr.decision.state_post_hash !== post) {
       throw new CorruptLogError(record.index, `post hash differs: the record says ${dr.decision.state_post_hash}, replay gives ${post}`);
     }
-    if (dr === null && result.decisionRecord !== null && options.preserveTornTail !== false) restored.push({ index: record.index, timestamp: Date.now(), decision: result.decisionRecord });
+    if (dr === null && result.decisionRecord !== null && options.readOnly !== true) restored.push({ index: record.index, timestamp: Date.now(), decision: result.decisionRecord });
     state = result.state;
     replayed++;
   }
@@ -152,7 +155,7 @@ export async function recover(store: ReplicaStore, genesis: Genesis, options: Re
   if (restored.length > 0) await store.putDecisions(restored);
   let torn: TornTail | null = null;
   if (pendingBad !== null) {
-    const preserved = options.preserveTornTail === false ? null : await store.preserveRecord(pendingBad.record, pendingBad.reason);
+    const preserved = options.readOnly === true ? null : await store.preserveRecord(pendingBad.record, pendingBad.reason);
     torn = { index: pendingBad.record.index, reason: pendingBad.reason, preserved_as: preserved };
   }
   const lastIndex = applied;

@@ -62,13 +62,8 @@ export class FrameReader {
 
   /** The next complete payload, or null when more bytes are needed; throws FrameError on a bad frame. */
   next(): { readonly payload: unknown } | null {
-    if (this.buffered < FRAME_HEADER_BYTES) return null;
-    const header = this.peek(FRAME_HEADER_BYTES);
-    const length = ((header[0]! << 24) >>> 0) + (header[1]! << 16) + (header[2]! << 8) + header[3]!;
-    // Checked on the header alone so an oversized frame is refused before any of its body is buffered.
-    if (length > this.maxFrameBytes) throw new FrameError('frame too large', `${length} bytes exceeds ${this.maxFrameBytes}`);
-    if (length === 0) throw new FrameError('malformed frame', 'empty frame');
-    if (this.buffered < FRAME_HEADER_BYTES + length) return null;
+    const length = this.completeLength();
+    if (length === null) return null;
     this.take(FRAME_HEADER_BYTES);
     // A plain Uint8Array (not a Buffer) so binary fields decode as plain Uint8Array views of this private copy.
     const body = this.take(length);
@@ -77,6 +72,23 @@ export class FrameReader {
     } catch (err) {
       throw new FrameError('malformed frame', describeDecodeError(err));
     }
+  }
+
+  /** The next complete frame as it was sent (header and body), undecoded: for relays such as the chaos proxy. */
+  nextRaw(): Uint8Array | null {
+    const length = this.completeLength();
+    return length === null ? null : this.take(FRAME_HEADER_BYTES + length);
+  }
+
+  /** The body length of the frame at the front once all of it is buffered, else null; throws on a bad header. */
+  private completeLength(): number | null {
+    if (this.buffered < FRAME_HEADER_BYTES) return null;
+    const header = this.peek(FRAME_HEADER_BYTES);
+    const length = ((header[0]! << 24) >>> 0) + (header[1]! << 16) + (header[2]! << 8) + header[3]!;
+    // Checked on the header alone so an oversized frame is refused before any of its body is buffered.
+    if (length > this.maxFrameBytes) throw new FrameError('frame too large', `${length} bytes exceeds ${this.maxFrameBytes}`);
+    if (length === 0) throw new FrameError('malformed frame', 'empty frame');
+    return this.buffered < FRAME_HEADER_BYTES + length ? null : length;
   }
 
   private peek(n: number): Uint8Array {
