@@ -80,7 +80,7 @@ export function httpTransport(url: string): ProposeTransport {
   return {
     async readHead() {
       const res = await head();
-      if (!res.ok) throw new Error(`GET ${base}/state: HTTP ${res.status}`);
+      if (!res.ok) throw new Error(`GET ${base}/state: HTTP ${res.status} ${String((await json(res))['reason'] ?? '')}`.trimEnd());
       return (await res.json()) as { hash: string; hlc: string | null };
     },
     async post(proposal) {
@@ -96,7 +96,16 @@ export async function propose(req: ProposeRequest, clock = new ClientClock(), tr
   let last: ProposeResult | null = null;
   for (let attempt = 1; attempt <= max; attempt++) {
     if (headHash === null) {
-      const h = await transport.readHead();
+      // A read is safe to repeat: a 503 (no leader during an election, read index not confirmed) or no answer
+      // is retried with the same backoff as a 503 on POST; the last failure is thrown.
+      let h: { hash: string; hlc: string | null };
+      try {
+        h = await transport.readHead();
+      } catch (e) {
+        if (attempt === max) throw e;
+        await backoff(attempt);
+        continue;
+      }
       clock.observe(h.hlc);
       headHash = h.hash;
     }
@@ -114,9 +123,15 @@ export async function propose(req: ProposeRequest, clock = new ClientClock(), tr
       if (attempt % 5 === 0) await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       continue;
     }
-    if (status !== 503) return last;
+    // 503 is transient (no leader, unavailable) except `diverged`, which waits for an operator.
+    if (status !== 503 || reason === 'diverged') return last;
     headHash = null;
-    await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random())));
+    await backoff(attempt);
   }
   return last!;
+}
+
+/** Exponential backoff with jitter, capped at about a second (a 503 carries Retry-After: 1). */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt) * (0.5 + Math.random())));
 }

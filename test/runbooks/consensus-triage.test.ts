@@ -222,7 +222,7 @@ describe('consensus-triage.md', { concurrency: true }, () => {
       await cluster.start('r3');
       const health = async (id: string) => (await (await fetch(`${url(id)}/health`)).json()) as Health;
       await until('the leader and r3 raise the alarm, and r3 has applied the writes', async () => (await health(leader)).consensus.divergence !== null && (await health('r3')).consensus.divergence !== null && (await cluster.health('r3'))!.consensus.applied_index >= 4, 15_000);
-      const refused = await write(url(other), 1);
+      const refused = await write(url(other), 10);
       assert.deepEqual([refused.status, refused.body['reason']], [503, 'diverged'], `a diverged leader refuses every write, forwarded ones too: ${JSON.stringify(refused.body)}`);
 
       const vars = { DIR: dir, SWOOSH_ENDPOINTS: cluster.urls.join(','), URL: url(leader), LEADER_URL: url(leader), ID: 'r3', TO: other, PEER_URL: url('r3'), BEFORE: '0', FLAGGED: leader };
