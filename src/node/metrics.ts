@@ -29,7 +29,7 @@ export function createMetrics(): ReplicaMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    retries: new Counter({ name: 'swoosh_retry_count', help: 'Repeated idem_keys answered with the original outcome, by transition.', labelNames: ['transition'], registers: [registry] }),
+    retries: new Counter({ name: 'swoosh_retry_total', help: 'Repeated idem_keys answered with the original outcome, by transition (the brief\'s swoosh_retry_count).', labelNames: ['transition'], registers: [registry] }),
     quarantines: new Counter({ name: 'swoosh_quarantine_total', help: 'Entries that moved the machine to QUARANTINED.', registers: [registry] }),
     recoveryTime: new Gauge({ name: 'swoosh_recovery_time_seconds', help: 'Duration of the last startup recovery (snapshot load and WAL replay).', registers: [registry] }),
     walLag: new Gauge({ name: 'swoosh_wal_lag_records', help: 'Log entries admitted but not yet durable (single node), or in the log but not yet applied (cluster).', registers: [registry] }),

@@ -138,7 +138,7 @@ test('GET /health, /metrics, /capabilities', async () => {
   const text = String(metrics.body['text']);
   assert.match(text, /swoosh_transition_total\{transition="Boot_ConfigOk"\} 1/);
   assert.match(text, /swoosh_guard_fail_total\{guard="license_valid"\} 1/);
-  assert.match(text, /swoosh_retry_count\{transition="Boot_ConfigOk"\} 1/);
+  assert.match(text, /swoosh_retry_total\{transition="Boot_ConfigOk"\} 1/);
   for (const name of ['swoosh_state_advance_latency_seconds', 'swoosh_quarantine_total', 'swoosh_recovery_time_seconds', 'swoosh_wal_lag_records', 'swoosh_disk_wal_fsync_duration_seconds', 'swoosh_wal_batch_size']) assert.match(text, new RegExp(`# TYPE ${name} `));
   const caps = await call('GET', '/capabilities', '/capabilities');
   const dedupe = (caps.body['features'] as { name: string; params: { retention_ms: number } }[]).find((f) => f.name === 'dedupe');
