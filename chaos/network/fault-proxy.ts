@@ -5,10 +5,12 @@
 // The proxy understands the transport's framing (4-byte big-endian length + body), not its content: it forwards
 // the handshake untouched and then drops, duplicates, delays, reorders or throttles whole frames, which is what a
 // lossy network looks like to Raft once TCP has given up or reconnected. A cut goes silent (like a partition,
-// nothing is refused); healing resumes the open connections.
+// nothing is refused); healing resumes the open connections. A peer with an `http` URL also gets an HTTP link
+// per directed pair (http-link.ts, `--dial-http`): a cut stalls the requests one replica forwards to another.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { Prng } from '../../src/core/prng.ts';
 import { DEFAULT_MAX_FRAME_BYTES, FrameReader } from '../../src/transport/frame-codec.ts';
+import { HttpLink } from './http-link.ts';
 import type { LinkFaults, NetworkFaults } from './link-faults.ts';
 
 /** Above this many queued bytes the proxy stops reading from the sender (TCP backpressure, no unbounded memory). */
@@ -17,6 +19,8 @@ const HIGH_WATER = 8 * 1024 * 1024;
 export interface ProxyPeer {
   readonly id: string;
   readonly raft: { readonly host: string; readonly port: number };
+  /** The peer's HTTP URL (as in the membership); when given, forwarded HTTP crosses the proxy too. */
+  readonly http?: string;
 }
 
 interface LinkCounters {
@@ -187,6 +191,8 @@ const SUPPORTED: ReadonlySet<keyof LinkFaults> = new Set(['cut', 'delay_ms', 'ji
 export class FaultProxy implements NetworkFaults {
   readonly supports = SUPPORTED;
 
+  private readonly httpLinks = new Map<string, { readonly from: string; readonly to: string; readonly link: HttpLink }>();
+
   private constructor(
     private readonly links: Map<string, Link>,
     private readonly host: string,
@@ -202,6 +208,13 @@ export class FaultProxy implements NetworkFaults {
           if (from.id === to.id) continue;
           const link = await FaultProxy.listen(from.id, to, seed, host);
           links.set(key(from.id, to.id), link);
+          if (to.http !== undefined) {
+            const u = new URL(to.http);
+            // Requests cross from→to, their answers to→from: each direction stalls while its link is cut.
+            const isCut = (d: 'request' | 'response') => links.get(d === 'request' ? key(from.id, to.id) : key(to.id, from.id))?.faults.cut === true;
+            const h = await HttpLink.listen(host, { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) }, isCut);
+            proxy.httpLinks.set(key(from.id, to.id), { from: from.id, to: to.id, link: h });
+          }
         }
       }
     } catch (e) {
@@ -240,9 +253,11 @@ export class FaultProxy implements NetworkFaults {
     });
   }
 
-  /** `--dial` arguments that route every link out of replica `from` through this proxy. */
+  /** `--dial` (and `--dial-http`) arguments that route every link out of replica `from` through this proxy. */
   dialArgs(from: string): string[] {
-    return [...this.links.values()].filter((l) => l.from === from).flatMap((l) => ['--dial', `${l.to.id}=${this.host}:${l.port}`]);
+    const raft = [...this.links.values()].filter((l) => l.from === from).flatMap((l) => ['--dial', `${l.to.id}=${this.host}:${l.port}`]);
+    const http = [...this.httpLinks.values()].filter((l) => l.from === from).flatMap((l) => ['--dial-http', `${l.to}=${this.host}:${l.link.port}`]);
+    return [...raft, ...http];
   }
 
   async set(from: string, to: string, faults: LinkFaults): Promise<void> {
@@ -251,6 +266,7 @@ export class FaultProxy implements NetworkFaults {
     link.faults = { ...faults };
     // A cut link must also stop half-open handshakes from completing later: drop silent pipes when healed.
     if (faults.cut !== true) for (const p of link.pipes) if (p.silent) p.close();
+    for (const h of this.httpLinks.values()) h.link.flush();
   }
 
   async healAll(): Promise<void> {
@@ -258,10 +274,13 @@ export class FaultProxy implements NetworkFaults {
   }
 
   stats(): Record<string, Record<string, number>> {
-    return Object.fromEntries([...this.links.entries()].map(([k, l]) => [k, { ...l.counters }]));
+    const raft = [...this.links.entries()].map(([k, l]) => [k, { ...l.counters }] as const);
+    const http = [...this.httpLinks.entries()].map(([k, h]) => [`${k} http`, { ...h.link.counters }] as const);
+    return Object.fromEntries([...raft, ...http]);
   }
 
   async close(): Promise<void> {
+    for (const h of this.httpLinks.values()) await h.link.close();
     for (const l of this.links.values()) {
       for (const p of l.pipes) p.close();
       await new Promise<void>((r) => l.server.close(() => r()));

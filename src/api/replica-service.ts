@@ -10,11 +10,18 @@ import type { Identity, StateDocument } from '../core/state.ts';
 import type { Logger } from '../node/logger.ts';
 import type { DecisionEntryRecord } from '../storage/records.ts';
 
+/** The leader clients are told about (`http`), and where this replica forwards to it (`via`, default `http`). */
+export interface LeaderAddress {
+  readonly id: string;
+  readonly http: string;
+  readonly via?: string;
+}
+
 /** The reducer decided (accepted, quarantined, rejected, or a duplicate), the replica refused, or another replica leads. */
 export type Admission =
   | { readonly kind: 'decided'; readonly outcome: Outcome; readonly decision: DecisionRecord | null }
   | { readonly kind: 'refused'; readonly code: ReasonCode; readonly reasons: readonly string[] }
-  | { readonly kind: 'not-leader'; readonly leader: { readonly id: string; readonly http: string } | null };
+  | { readonly kind: 'not-leader'; readonly leader: LeaderAddress | null };
 
 export type Consistency = 'linearizable' | 'stale';
 
@@ -58,4 +65,4 @@ export interface ClusterAdmin {
 export type AdminResult =
   | { readonly kind: 'done'; readonly body: Record<string, unknown> }
   | { readonly kind: 'refused'; readonly code: ReasonCode; readonly reasons: readonly string[] }
-  | { readonly kind: 'not-leader'; readonly leader: { readonly id: string; readonly http: string } | null };
+  | { readonly kind: 'not-leader'; readonly leader: LeaderAddress | null };

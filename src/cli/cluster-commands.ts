@@ -111,16 +111,18 @@ export interface ClusterServeOptions {
   readonly adapters?: string;
   /** `--dial ID=HOST:PORT`: reach peer ID there instead of at its membership address (docs/raft.md). */
   readonly dialOverrides?: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+  /** `--dial-http ID=HOST:PORT`: forward requests to peer ID (when it leads) there instead of its `http` URL. */
+  readonly httpDialOverrides?: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
 }
 
-/** Parses repeated `--dial ID=HOST:PORT` options. */
-export function parseDialOverrides(values: readonly string[] | undefined): Record<string, { host: string; port: number }> | undefined {
+/** Parses repeated `--dial ID=HOST:PORT` (or `--dial-http`) options. */
+export function parseDialOverrides(values: readonly string[] | undefined, flag = '--dial'): Record<string, { host: string; port: number }> | undefined {
   if (values === undefined || values.length === 0) return undefined;
   const out: Record<string, { host: string; port: number }> = {};
   for (const v of values) {
     const m = /^([a-z0-9][a-z0-9_-]{0,31})=([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(v);
     const port = m === null ? 0 : Number(m[3]);
-    if (m === null || port < 1 || port > 65535) throw new UsageError(`--dial ${v}: expected ID=HOST:PORT, e.g. r2=127.0.0.1:7301`);
+    if (m === null || port < 1 || port > 65535) throw new UsageError(`${flag} ${v}: expected ID=HOST:PORT, e.g. r2=127.0.0.1:7301`);
     out[m[1]!] = { host: m[2]!.replace(/^\[|\]$/g, ''), port };
   }
   return out;

@@ -107,9 +107,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
       'log-level': { type: 'string' },
       adapters: { type: 'string' },
       dial: { type: 'string', multiple: true },
+      'dial-http': { type: 'string', multiple: true },
     },
   });
-  if (values.data === undefined) throw new UsageError('usage: swoosh serve --data DIR --port P [--host 127.0.0.1] [--snapshot-every N] [--max-batch N] [--batch-delay-ms MS] [--adapters adapters.json] [--dial ID=HOST:PORT ...]');
+  if (values.data === undefined) throw new UsageError('usage: swoosh serve --data DIR --port P [--host 127.0.0.1] [--snapshot-every N] [--max-batch N] [--batch-delay-ms MS] [--adapters adapters.json] [--dial ID=HOST:PORT ...] [--dial-http ID=HOST:PORT ...]');
   if (isClusterReplicaDir(values.data)) {
     const logger = createLogger({ level: values['log-level'] ?? 'info', name: values['node-id'] ?? values.data });
     const options = {
@@ -119,6 +120,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       port: values.port === undefined ? undefined : intOption(values.port, 'port'),
       adapters: values.adapters,
       dialOverrides: parseDialOverrides(values.dial),
+      httpDialOverrides: parseDialOverrides(values['dial-http'], '--dial-http'),
     };
     try {
       return await serveClusterReplica(values.data, logger, options);

@@ -63,6 +63,8 @@ export interface RaftReplicaConfig {
    * or a NAT); the peer still proves its identity in the handshake, so a wrong address only fails to connect.
    */
   readonly dialOverrides?: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
+  /** Forward HTTP requests for these peers (when they lead) to another address than their `http` URL. */
+  readonly httpDialOverrides?: Readonly<Record<string, { readonly host: string; readonly port: number }>>;
   readonly logger?: Logger;
   readonly version?: string;
 }
@@ -143,6 +145,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
   private snapshotting = false;
   private readonly self: ClusterMember | undefined;
   private readonly dialOverrides: RaftReplicaConfig['dialOverrides'];
+  private readonly httpDialOverrides: RaftReplicaConfig['httpDialOverrides'];
   private readonly sendFailuresSeen = new Map<string, number>();
   private ticks = 0;
   private snapshotSends = 0;
@@ -164,6 +167,7 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
   ) {
     this.self = config.self;
     this.dialOverrides = config.dialOverrides;
+    this.httpDialOverrides = config.httpDialOverrides;
     this.cfg = { ...DEFAULTS, ...Object.fromEntries(Object.entries(config).filter(([k, v]) => v !== undefined && k in DEFAULTS)) } as typeof DEFAULTS;
     this.log = config.logger ?? createLogger({ name: nodeId });
     this.metrics = createMetrics();
@@ -784,10 +788,13 @@ export class RaftReplica implements ReplicaService, ClusterAdmin {
     return this.node.raft.role === 'leader';
   }
 
-  leaderAddress(): { id: string; http: string } | null {
+  /** The leader's `http` URL (what clients are told), and `via`: where this replica forwards to it. */
+  leaderAddress(): { id: string; http: string; via: string } | null {
     const lead = this.node.raft.lead;
     const m = lead === null ? undefined : this.members.get(lead);
-    return m === undefined ? null : { id: m.id, http: m.http };
+    if (m === undefined) return null;
+    const o = this.httpDialOverrides?.[m.id];
+    return { id: m.id, http: m.http, via: o === undefined ? m.http : `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}` };
   }
 
   // ClusterAdmin (docs/admin.md)

@@ -1,13 +1,19 @@
 // The fault proxy on one link (frames in, frames out), and a real cluster partitioned through it.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { FaultProxy } from '../../chaos/network/fault-proxy.ts';
+import { digestJson } from '../../src/core/digest.ts';
+import { formatHlc } from '../../src/core/hlc.ts';
+import type { Proposal } from '../../src/core/proposal.ts';
 import { LocalCluster } from '../../src/node/cluster-process.ts';
+import { allDecisions } from '../../src/sdk/decisions.ts';
+import { parseKeyFile, signProposal } from '../../src/sdk/proposal-signer.ts';
 
 const frame = (n: number): Buffer => {
   const body = Buffer.from(`frame-${n}`);
@@ -169,6 +175,85 @@ test('an isolated leader is replaced through the proxy, and the cluster converge
     assert.equal(new Set(views.map((v) => v.state_hash)).size, 1, 'all replicas agree after healing');
     const after = await cluster.leader(20_000);
     assert.ok((await cluster.health(after))!.consensus.term > oldTerm, 'the old leader does not keep or regain its old term');
+  } finally {
+    await cluster.stop();
+    await proxy?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('forwarded HTTP crosses the proxy: a cut stalls requests (from→to) or answers (to→from) until it heals', async () => {
+  const hits: string[] = [];
+  const web = createHttpServer((req, res) => {
+    hits.push(req.url ?? '');
+    res.end(`ok ${req.url}`);
+  });
+  await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
+  const webPort = (web.address() as { port: number }).port;
+  const proxy = await FaultProxy.start([{ id: 'a', raft: { host: '127.0.0.1', port: 1 } }, { id: 'b', raft: { host: '127.0.0.1', port: 1 }, http: `http://127.0.0.1:${webPort}` }], 5);
+  try {
+    const args = proxy.dialArgs('a');
+    const m = /^b=127\.0\.0\.1:(\d+)$/.exec(args[args.indexOf('--dial-http') + 1] ?? '');
+    assert.ok(m !== null, `a forwards to b through the proxy: ${args.join(' ')}`);
+    assert.ok(!proxy.dialArgs('b').includes('--dial-http'), 'a has no http URL, so b gets no --dial-http for it');
+    const get = (path: string) => fetch(`http://127.0.0.1:${m[1]}${path}`).then((r) => r.text());
+    assert.equal(await get('/healthy'), 'ok /healthy', 'a healthy link carries a request and its answer');
+
+    await proxy.set('a', 'b', { cut: true });
+    const held = get('/during-cut');
+    await sleep(300);
+    assert.deepEqual(hits, ['/healthy'], 'a cut a→b: the request does not reach b');
+    await proxy.healAll();
+    assert.equal(await held, 'ok /during-cut', 'after healing the held request goes through, once');
+
+    await proxy.set('b', 'a', { cut: true });
+    let answered = false;
+    const late = get('/answer-cut').then((t) => ((answered = true), t));
+    await until(() => hits.includes('/answer-cut'), 2000, 'the request reaching b');
+    await sleep(300);
+    assert.equal(answered, false, 'a cut b→a: b got the request, its answer is held');
+    await proxy.healAll();
+    assert.equal(await late, 'ok /answer-cut', 'the answer arrives after healing');
+    assert.deepEqual(hits, ['/healthy', '/during-cut', '/answer-cut'], 'every request reached b exactly once');
+    assert.ok(proxy.stats()['a->b http']!['stalled']! >= 2, `stalls are counted: ${JSON.stringify(proxy.stats()['a->b http'])}`);
+  } finally {
+    await proxy.close();
+    await new Promise<void>((r) => web.close(() => r()));
+  }
+});
+
+test('a follower cut from the leader cannot forward a proposal until the link heals; it then applies once', { timeout: 90_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'swoosh-proxy-fwd-'));
+  let proxy: FaultProxy | null = null;
+  const cluster = await LocalCluster.prepare(join(dir, 'c'), { replicas: 3, argsFor: (id) => proxy?.dialArgs(id) ?? [] });
+  try {
+    proxy = await FaultProxy.start(cluster.config.members, 13);
+    await cluster.startAll();
+    const leader = await cluster.leader(20_000);
+    const follower = cluster.ids.find((id) => id !== leader)!;
+    const leaderUrl = cluster.member(leader).http;
+    const k = parseKeyFile(JSON.parse(await readFile(join(dir, 'c', 'keys', 'license-adapter.key'), 'utf8')));
+    assert.ok(k.ok, 'the license-adapter key parses');
+    // One direction only: the follower still hears the leader's heartbeats, so it knows whom to forward to.
+    await proxy.set(follower, leader, { cut: true });
+    const head = (await (await fetch(`${leaderUrl}/state?projection=hlc_last`)).json()) as { hash: string; index: number };
+    const idem = 'forward-across-cut';
+    const p = signProposal(
+      { current_state_hash: head.hash as Proposal['current_state_hash'], transition: 'License_RecordVerdict', idem_key: idem, hlc: formatHlc({ ms: Date.now(), logical: 0 }), window_id: null, evidence: ['ucxl://kaching:license_adapter@c:license/*^/verdict'], inputs: { verdict: 'valid', verdict_hash: digestJson({ idem }), valid_until: formatHlc({ ms: Date.now() + 3_600_000, logical: 0 }), grace_ms: 60_000 } },
+      k.secret,
+    );
+    const post = (url: string, ms: number) => fetch(`${url}/transition`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(p), signal: AbortSignal.timeout(ms) });
+    await assert.rejects(post(cluster.member(follower).http, 2500), /abort|timeout/i, 'no answer: the forwarded request waits at the cut');
+    assert.equal(((await (await fetch(`${leaderUrl}/state?projection=hlc_last`)).json()) as { hash: string }).hash, head.hash, 'the leader did not receive it');
+    await proxy.healAll();
+    const ids = async () => (await allDecisions(leaderUrl)).filter((d) => d.decision.idem_key === idem).length;
+    const deadline = Date.now() + 20_000;
+    while ((await ids()) === 0 && Date.now() < deadline) await sleep(100);
+    assert.equal(await ids(), 1, 'after healing the held request reaches the leader and is applied');
+    const again = await post(leaderUrl, 10_000);
+    assert.equal(again.status, 202, `resending it answers as before (${again.status})`);
+    assert.equal(await ids(), 1, 'and applies nothing twice');
+    assert.ok(proxy.stats()[`${follower}->${leader} http`]!['stalled']! >= 1, `the proxy held the forward: ${JSON.stringify(proxy.stats()[`${follower}->${leader} http`])}`);
   } finally {
     await cluster.stop();
     await proxy?.close();

@@ -14,3 +14,7 @@ test('--dial rejects malformed values with a usage error that shows the expected
     assert.throws(() => parseDialOverrides([bad]), (e: unknown) => e instanceof UsageError && /ID=HOST:PORT/.test(e.message), `rejects ${bad}`);
   }
 });
+
+test('--dial-http errors name the flag that was wrong', () => {
+  assert.throws(() => parseDialOverrides(['r2'], '--dial-http'), (e: unknown) => e instanceof UsageError && e.message.startsWith('--dial-http r2:'), 'the message starts with --dial-http');
+});
