@@ -10,7 +10,7 @@ import { SCENARIOS } from './scenarios.ts';
 
 const COMMON = '[--seed S] [--replicas 3|5] [--writers 1] [--run-dir DIR] [--backend process|netns|containers]';
 const USAGE = [
-  `usage: swoosh chaos --scenario ${Object.keys(SCENARIOS).join('|')} [--transitions 300] [--max-seconds 300] ${COMMON}`,
+  `usage: swoosh chaos --scenario ${Object.keys(SCENARIOS).join('|')} [--transitions 300] [--max-seconds max(300, 0.3 × transitions)] ${COMMON}`,
   `       swoosh chaos suite [--max-minutes 10] ${COMMON}      every scenario once (CI)`,
   `       swoosh chaos soak --minutes M ${COMMON}              one long run of the full mix`,
 ].join('\n');
@@ -31,21 +31,26 @@ const OPTIONS = {
 const say = (line: string) => process.stderr.write(`chaos: ${line}\n`);
 const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
 
-function printReport(r: ChaosReport): void {
+/** Seconds a single run may take by default: ~3 decisions/s is a third of the full mix's rate on a 2-core machine. */
+export function defaultMaxSeconds(transitions: number): number {
+  return Math.max(300, Math.ceil(transitions * 0.3));
+}
+
+function printReport(r: ChaosReport, reproduce: string): void {
   for (const c of r.checks) {
     say(`${c.ok ? 'PASS' : 'FAIL'} ${c.checker} ${JSON.stringify(c.stats)}`);
     for (const p of c.problems.slice(0, 10)) say(`     ${p}`);
   }
   say(`${r.ok ? 'PASS' : 'FAIL'}: ${r.scenario}, ${r.operations.total} operations (${r.operations.ok} ok, ${r.operations.fail} fail, ${r.operations.unknown} unknown), ${r.decisions} decisions, ${r.faults.length} fault events, ${r.seconds} s; report ${join(r.run_dir, 'report.json')}`);
-  if (!r.ok) say(`reproduce: npm run chaos -- --scenario ${r.scenario} --seed ${r.seed} --replicas ${r.replicas} --backend ${r.backend}`);
+  if (!r.ok) say(`reproduce: ${reproduce}`);
 }
 
 /** Runs one scenario; a backend that cannot run here is exit 2 with the reason, not a verdict. */
-async function runOne(o: ChaosOptions): Promise<ChaosReport | 2> {
+async function runOne(o: ChaosOptions, reproduce = `npm run chaos -- --scenario ${o.scenario} --seed ${o.seed} --replicas ${o.replicas} --backend ${o.backend} --transitions ${o.transitions} --max-seconds ${o.maxSeconds} --writers ${o.writers}`): Promise<ChaosReport | 2> {
   say(`${o.scenario}: ${SCENARIOS[o.scenario]!.description}; seed ${o.seed}, ${o.replicas} replicas, backend ${o.backend}, run dir ${o.runDir}`);
   try {
     const r = await runChaos(o);
-    printReport(r);
+    printReport(r, reproduce);
     return r;
   } catch (e) {
     if (e instanceof BackendUnavailable) {
@@ -64,11 +69,21 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: sub === null ? argv : argv.slice(1), options: OPTIONS });
   const backend = (values.backend ?? 'process') as BackendName;
   if (!BACKENDS.includes(backend)) throw new UsageError(USAGE);
+  // Ctrl-C or SIGTERM ends the workload: the run still heals, stops its replicas and writes its report (and
+  // fails). A second signal exits at once.
+  const interrupt = new AbortController();
+  const onSignal = (sig: string) => {
+    say(`${sig}: stopping the workload, healing and stopping the replicas (send it again to exit at once)`);
+    interrupt.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const base = {
     backend,
     seed: intOption(values.seed, 'seed', 1),
     replicas: intOption(values.replicas, 'replicas', 3),
     writers: intOption(values.writers, 'writers', 1),
+    signal: interrupt.signal,
     say,
   };
   if (![3, 5].includes(base.replicas)) throw new UsageError('--replicas must be 3 or 5');
@@ -78,7 +93,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     const minutes = intOption(values.minutes, 'minutes');
     const runDir = values['run-dir'] ?? join('.swoosh', 'chaos', `soak-seed${base.seed}-${stamp()}`);
     // Bounded by time only: as many decisions as M minutes of the full mix produce.
-    const r = await runOne({ ...base, scenario: 'all', transitions: Number.MAX_SAFE_INTEGER, maxSeconds: minutes * 60, runDir });
+    const r = await runOne({ ...base, scenario: 'all', transitions: Number.MAX_SAFE_INTEGER, maxSeconds: minutes * 60, runDir }, `npm run chaos:soak -- --minutes ${minutes} --seed ${base.seed} --replicas ${base.replicas} --writers ${base.writers} --backend ${backend}`);
     return r === 2 ? 2 : r.ok ? 0 : 1;
   }
 
@@ -90,8 +105,8 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     for (const scenario of Object.keys(SCENARIOS)) {
       const left = Math.floor((budget - (Date.now() - t0)) / 1000);
       // Every scenario must run: a suite out of time fails rather than skipping what is left.
-      if (left < 30) {
-        rows.push({ scenario, ok: false, seconds: 0, decisions: 0, faults: 0, time_gated: 0, run_dir: 'not run: the suite ran out of time' });
+      if (left < 30 || interrupt.signal.aborted) {
+        rows.push({ scenario, ok: false, seconds: 0, decisions: 0, faults: 0, time_gated: 0, run_dir: interrupt.signal.aborted ? 'not run: interrupted' : 'not run: the suite ran out of time' });
         continue;
       }
       const r = await runOne({ ...base, scenario, transitions: SUITE_TRANSITIONS[scenario] ?? 150, maxSeconds: Math.min(90, left - 20), runDir: join(dir, scenario) });
@@ -109,6 +124,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const scenario = values.scenario;
   if (scenario === undefined || SCENARIOS[scenario] === undefined) throw new UsageError(USAGE);
   const runDir = values['run-dir'] ?? join('.swoosh', 'chaos', `${scenario}-seed${base.seed}-${stamp()}`);
-  const r = await runOne({ ...base, scenario, transitions: intOption(values.transitions, 'transitions', 300), maxSeconds: intOption(values['max-seconds'], 'max-seconds', 300), runDir });
+  const transitions = intOption(values.transitions, 'transitions', 300);
+  const r = await runOne({ ...base, scenario, transitions, maxSeconds: intOption(values['max-seconds'], 'max-seconds', defaultMaxSeconds(transitions)), requireTransitions: true, runDir });
   return r === 2 ? 2 : r.ok ? 0 : 1;
 }

@@ -52,6 +52,10 @@ export interface ChaosOptions {
   /** Stop the workload once the leader has this many decision records (or at maxSeconds). */
   readonly transitions: number;
   readonly maxSeconds: number;
+  /** The verdict fails if maxSeconds ran out before `transitions` records (a single run: the user asked for them). */
+  readonly requireTransitions?: boolean;
+  /** Aborting (Ctrl-C, SIGTERM) ends the workload early; the run still heals, stops its replicas and reports, and fails. */
+  readonly signal?: AbortSignal;
   /** Extra writer clients beside the demo agents (they add signers: contention on HEAD). */
   readonly writers: number;
   /** Pause between one writer's proposals: paced so the agents' EXECUTION loop is not starved of HEAD. */
@@ -65,6 +69,9 @@ export interface ChaosReport {
   readonly backend: BackendName;
   readonly seed: number;
   readonly replicas: number;
+  readonly transitions: number;
+  readonly max_seconds: number;
+  readonly writers: number;
   readonly run_dir: string;
   readonly seconds: number;
   readonly faults: readonly string[];
@@ -98,8 +105,10 @@ export function coverageOf(decisions: readonly DecisionEntryRecord[]): Record<st
 /** A run must apply at least this many time-gated transitions, or its window checks proved nothing. */
 const MIN_TIME_GATED = 1;
 
-function coverageCheck(coverage: Record<string, number>, injected: number | null): CheckResult {
+function coverageCheck(coverage: Record<string, number>, injected: number | null, reached: { decisions: number; wanted: number | null; interrupted: boolean }): CheckResult {
   const problems: string[] = [];
+  if (reached.interrupted) problems.push('the run was interrupted before its workload finished');
+  if (reached.wanted !== null && reached.decisions < reached.wanted) problems.push(`only ${reached.decisions} of the ${reached.wanted} decision records asked for (--transitions)${reached.interrupted ? '' : ' within --max-seconds: raise --max-seconds'}`);
   if ((coverage['time_gated'] ?? 0) < MIN_TIME_GATED) problems.push(`no time-gated transition was applied (at least ${MIN_TIME_GATED} needed): raise --max-seconds`);
   if (injected === 0) problems.push('the scenario injected no fault: raise --max-seconds or --transitions');
   return { checker: 'coverage', ok: problems.length === 0, problems, stats: { ...coverage, ...(injected === null ? {} : { faults_injected: injected }) } };
@@ -183,7 +192,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   try {
     // --max-seconds bounds the workload, not the setup (a first containers run builds an image).
     const started = Date.now();
-    while ((Date.now() - started) / 1000 < o.maxSeconds && !(await done())) {
+    while ((Date.now() - started) / 1000 < o.maxSeconds && o.signal?.aborted !== true && !(await done())) {
       await schedule.step(ctx, second++);
       await sleep(1000);
     }
@@ -211,18 +220,22 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   }
   const coverage = coverageOf(finals[0]?.decisions ?? []);
   const checks = finals.length === 0 ? [{ checker: 'convergence', ok: false, problems: ['replicas did not converge within 60 s after healing'], stats: {} }] : await runCheckers({ history, finals, dataDirs: cluster.ids.map((id) => join(dir, id)) });
-  checks.push(coverageCheck(coverage, scenario.faults.length === 0 ? null : schedule.injected));
+  const decisions = finals[0]?.decisions.length ?? 0;
+  checks.push(coverageCheck(coverage, scenario.faults.length === 0 ? null : schedule.injected, { decisions, wanted: o.requireTransitions === true ? o.transitions : null, interrupted: o.signal?.aborted === true }));
   const report: ChaosReport = {
     scenario: o.scenario,
     backend: o.backend,
     seed: o.seed,
     replicas: o.replicas,
+    transitions: o.transitions,
+    max_seconds: o.maxSeconds,
+    writers: o.writers,
     run_dir: o.runDir,
     seconds: Math.round((Date.now() - t0) / 1000),
     faults,
     network,
     operations: { total: history.length, ok: history.filter((h) => h.result === 'ok').length, fail: history.filter((h) => h.result === 'fail').length, unknown: history.filter((h) => h.result === 'unknown').length },
-    decisions: finals[0]?.decisions.length ?? 0,
+    decisions,
     final: finals.map((f) => ({ id: f.id, applied_index: f.applied_index, state_hash: f.state_hash })),
     checks,
     coverage: { ...coverage, faults_injected: schedule.injected },

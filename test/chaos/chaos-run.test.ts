@@ -1,6 +1,7 @@
 // Bounded chaos runs against real processes: client faults, and a follower restarted with a torn WAL tail. Every
 // checker must pass, and must have had something to check.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -27,3 +28,19 @@ for (const scenario of ['client', 'torn-wal'] as const) {
     cleanup(join(runDir, '..'));
   });
 }
+
+test('chaos: an interrupted run, short of its --transitions, still heals and stops its replicas, and fails coverage', { timeout: 180_000 }, async () => {
+  const runDir = join(tempDir('chaos-interrupt'), 'run');
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(), 5_000);
+  const report = await runChaos({ scenario: 'client', backend: 'process', seed: TEST_SEED, replicas: 3, transitions: 100_000, maxSeconds: 120, requireTransitions: true, signal: stop.signal, writers: 1, runDir, say: () => {} });
+  const coverage = report.checks.find((c) => c.checker === 'coverage');
+  assert.equal(report.ok, false, 'the verdict fails');
+  assert.ok(coverage?.problems.some((p) => /interrupted/.test(p)), `coverage names the interruption: ${coverage?.problems.join(' | ')}`);
+  assert.ok(coverage?.problems.some((p) => p.startsWith(`only ${report.decisions} of the 100000 decision records`)), `and the shortfall: ${coverage?.problems.join(' | ')}`);
+  assert.ok(report.seconds < 100, `the workload ended at the interruption, not at --max-seconds (${report.seconds} s)`);
+  assert.equal(new Set(report.final.map((f) => f.state_hash)).size, 1, 'the replicas converged before they were stopped');
+  const left = spawnSync('pgrep', ['-f', runDir], { encoding: 'utf8' });
+  assert.equal(left.stdout.trim(), '', `no replica process of this run is left: ${left.stdout}`);
+  cleanup(join(runDir, '..'));
+});
