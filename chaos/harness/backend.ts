@@ -51,7 +51,7 @@ export interface BackendOptions {
   readonly beforeStart?: (dir: string) => Promise<void>;
 }
 
-/** Why a backend cannot run here (not root, no `ip netns`, no Docker engine): the command prints it and exits 2. */
+/** Why a backend cannot run here (not root, no `ip netns`, no Docker engine): the command prints it and exits 77 (skipped). */
 export class BackendUnavailable extends Error {
   constructor(
     readonly backend: string,

@@ -45,8 +45,11 @@ function printReport(r: ChaosReport, reproduce: string): void {
   if (!r.ok) say(`reproduce: ${reproduce}`);
 }
 
-/** Runs one scenario; a backend that cannot run here is exit 2 with the reason, not a verdict. */
-async function runOne(o: ChaosOptions, reproduce = `npm run chaos -- --scenario ${o.scenario} --seed ${o.seed} --replicas ${o.replicas} --backend ${o.backend} --transitions ${o.transitions} --max-seconds ${o.maxSeconds} --writers ${o.writers}`): Promise<ChaosReport | 2> {
+/** Exit status when the backend cannot run here: automake's "skipped", distinct from usage errors (2). */
+export const EXIT_UNAVAILABLE = 77;
+
+/** Runs one scenario; a backend that cannot run here is EXIT_UNAVAILABLE with the reason, not a verdict. */
+async function runOne(o: ChaosOptions, reproduce = `npm run chaos -- --scenario ${o.scenario} --seed ${o.seed} --replicas ${o.replicas} --backend ${o.backend} --transitions ${o.transitions} --max-seconds ${o.maxSeconds} --writers ${o.writers}`): Promise<ChaosReport | 'unavailable'> {
   say(`${o.scenario}: ${SCENARIOS[o.scenario]!.description}; seed ${o.seed}, ${o.replicas} replicas, backend ${o.backend}, run dir ${o.runDir}`);
   try {
     const r = await runChaos(o);
@@ -55,7 +58,7 @@ async function runOne(o: ChaosOptions, reproduce = `npm run chaos -- --scenario 
   } catch (e) {
     if (e instanceof BackendUnavailable) {
       process.stderr.write(`swoosh chaos: ${e.message}\n`);
-      return 2;
+      return 'unavailable';
     }
     throw e;
   }
@@ -94,7 +97,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
     const runDir = values['run-dir'] ?? join('.swoosh', 'chaos', `soak-seed${base.seed}-${stamp()}`);
     // Bounded by time only: as many decisions as M minutes of the full mix produce.
     const r = await runOne({ ...base, scenario: 'all', transitions: Number.MAX_SAFE_INTEGER, maxSeconds: minutes * 60, runDir }, `npm run chaos:soak -- --minutes ${minutes} --seed ${base.seed} --replicas ${base.replicas} --writers ${base.writers} --backend ${backend}`);
-    return r === 2 ? 2 : r.ok ? 0 : 1;
+    return r === 'unavailable' ? EXIT_UNAVAILABLE : r.ok ? 0 : 1;
   }
 
   if (sub === 'suite') {
@@ -110,7 +113,7 @@ export async function chaosCommand(argv: string[]): Promise<number> {
         continue;
       }
       const r = await runOne({ ...base, scenario, transitions: SUITE_TRANSITIONS[scenario] ?? 150, maxSeconds: Math.min(90, left - 20), runDir: join(dir, scenario) });
-      if (r === 2) return 2;
+      if (r === 'unavailable') return EXIT_UNAVAILABLE;
       rows.push({ scenario, ok: r.ok, seconds: r.seconds, decisions: r.decisions, faults: r.coverage['faults_injected'] ?? 0, time_gated: r.coverage['time_gated'] ?? 0, run_dir: r.run_dir });
     }
     await mkdir(dir, { recursive: true });
@@ -126,5 +129,5 @@ export async function chaosCommand(argv: string[]): Promise<number> {
   const runDir = values['run-dir'] ?? join('.swoosh', 'chaos', `${scenario}-seed${base.seed}-${stamp()}`);
   const transitions = intOption(values.transitions, 'transitions', 300);
   const r = await runOne({ ...base, scenario, transitions, maxSeconds: intOption(values['max-seconds'], 'max-seconds', defaultMaxSeconds(transitions)), requireTransitions: true, runDir });
-  return r === 2 ? 2 : r.ok ? 0 : 1;
+  return r === 'unavailable' ? EXIT_UNAVAILABLE : r.ok ? 0 : 1;
 }
