@@ -33,9 +33,13 @@ interface LinkCounters {
   delayed: number;
 }
 
+type Address = { readonly host: string; readonly port: number };
+
 interface Link {
   readonly from: string;
-  readonly to: ProxyPeer;
+  readonly to: string;
+  /** The receiver's Raft address; null until route() (a connection before that is treated as cut). */
+  target: Address | null;
   readonly server: Server;
   readonly port: number;
   readonly rng: Prng;
@@ -191,30 +195,38 @@ const SUPPORTED: ReadonlySet<keyof LinkFaults> = new Set(['cut', 'delay_ms', 'ji
 export class FaultProxy implements NetworkFaults {
   readonly supports = SUPPORTED;
 
-  private readonly httpLinks = new Map<string, { readonly from: string; readonly to: string; readonly link: HttpLink }>();
+  private readonly httpLinks = new Map<string, { readonly from: string; readonly to: string; readonly link: HttpLink; readonly route: { target: Address | null } }>();
 
   private constructor(
     private readonly links: Map<string, Link>,
     private readonly host: string,
   ) {}
 
-  /** Listens for every ordered pair of `peers` on `host` (free ports); every link starts healthy. */
+  /** Listens for every ordered pair of `peers` on `host` (free ports) and routes them; every link starts healthy. */
   static async start(peers: readonly ProxyPeer[], seed: number, host = '127.0.0.1'): Promise<FaultProxy> {
+    const proxy = await FaultProxy.reserve(peers.map((p) => p.id), seed, { http: peers.some((p) => p.http !== undefined), host });
+    proxy.route(peers);
+    return proxy;
+  }
+
+  /**
+   * Listens for every ordered pair of `ids` before their addresses are known: a caller that picks the replicas'
+   * ports afterwards cannot be handed a port the proxy's listeners take. route() then says where each id is.
+   */
+  static async reserve(ids: readonly string[], seed: number, o: { readonly http: boolean; readonly host?: string }): Promise<FaultProxy> {
+    const host = o.host ?? '127.0.0.1';
     const links = new Map<string, Link>();
     const proxy = new FaultProxy(links, host);
     try {
-      for (const from of peers) {
-        for (const to of peers) {
-          if (from.id === to.id) continue;
-          const link = await FaultProxy.listen(from.id, to, seed, host);
-          links.set(key(from.id, to.id), link);
-          if (to.http !== undefined) {
-            const u = new URL(to.http);
-            // Requests cross from→to, their answers to→from: each direction stalls while its link is cut.
-            const isCut = (d: 'request' | 'response') => links.get(d === 'request' ? key(from.id, to.id) : key(to.id, from.id))?.faults.cut === true;
-            const h = await HttpLink.listen(host, { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) }, isCut);
-            proxy.httpLinks.set(key(from.id, to.id), { from: from.id, to: to.id, link: h });
-          }
+      for (const from of ids) {
+        for (const to of ids) {
+          if (from === to) continue;
+          links.set(key(from, to), await FaultProxy.listen(from, to, seed, host));
+          if (!o.http) continue;
+          // Requests cross from→to, their answers to→from: each direction stalls while its link is cut.
+          const isCut = (d: 'request' | 'response') => links.get(d === 'request' ? key(from, to) : key(to, from))?.faults.cut === true;
+          const route: { target: Address | null } = { target: null };
+          proxy.httpLinks.set(key(from, to), { from, to, link: await HttpLink.listen(host, () => route.target, isCut), route });
         }
       }
     } catch (e) {
@@ -224,7 +236,17 @@ export class FaultProxy implements NetworkFaults {
     return proxy;
   }
 
-  private static listen(from: string, to: ProxyPeer, seed: number, host: string): Promise<Link> {
+  /** Where each peer listens (its Raft address, and its HTTP URL when forwarding is proxied). */
+  route(peers: readonly ProxyPeer[]): void {
+    for (const to of peers) {
+      for (const l of this.links.values()) if (l.to === to.id) l.target = to.raft;
+      if (to.http === undefined) continue;
+      const u = new URL(to.http);
+      for (const h of this.httpLinks.values()) if (h.to === to.id) h.route.target = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) };
+    }
+  }
+
+  private static listen(from: string, to: string, seed: number, host: string): Promise<Link> {
     const server = createServer({ noDelay: true });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -234,9 +256,10 @@ export class FaultProxy implements NetworkFaults {
         const link: Link = {
           from,
           to,
+          target: null,
           server,
           port,
-          rng: new Prng(linkSeed(seed, from, to.id)),
+          rng: new Prng(linkSeed(seed, from, to)),
           faults: {},
           counters: { connections: 0, frames: 0, bytes: 0, dropped: 0, duplicated: 0, reordered: 0, delayed: 0 },
           pipes: new Set(),
@@ -244,8 +267,8 @@ export class FaultProxy implements NetworkFaults {
         server.on('connection', (client) => {
           client.setNoDelay(true);
           // A cut link accepts and stays silent: the dialer's handshake times out, as across a partition.
-          if (link.faults.cut === true) return void new Pipe(link, client, null);
-          const upstream = createConnection({ host: to.raft.host, port: to.raft.port, noDelay: true });
+          if (link.faults.cut === true || link.target === null) return void new Pipe(link, client, null);
+          const upstream = createConnection({ host: link.target.host, port: link.target.port, noDelay: true });
           new Pipe(link, client, upstream);
         });
         resolve(link);
@@ -253,10 +276,10 @@ export class FaultProxy implements NetworkFaults {
     });
   }
 
-  /** `--dial` (and `--dial-http`) arguments that route every link out of replica `from` through this proxy. */
+  /** `--dial` (and `--dial-http`) arguments that send every routed link out of replica `from` through this proxy. */
   dialArgs(from: string): string[] {
-    const raft = [...this.links.values()].filter((l) => l.from === from).flatMap((l) => ['--dial', `${l.to.id}=${this.host}:${l.port}`]);
-    const http = [...this.httpLinks.values()].filter((l) => l.from === from).flatMap((l) => ['--dial-http', `${l.to}=${this.host}:${l.link.port}`]);
+    const raft = [...this.links.values()].filter((l) => l.from === from && l.target !== null).flatMap((l) => ['--dial', `${l.to}=${this.host}:${l.port}`]);
+    const http = [...this.httpLinks.values()].filter((l) => l.from === from && l.route.target !== null).flatMap((l) => ['--dial-http', `${l.to}=${this.host}:${l.link.port}`]);
     return [...raft, ...http];
   }
 
@@ -270,7 +293,7 @@ export class FaultProxy implements NetworkFaults {
   }
 
   async healAll(): Promise<void> {
-    for (const l of this.links.values()) await this.set(l.from, l.to.id, {});
+    for (const l of this.links.values()) await this.set(l.from, l.to, {});
   }
 
   stats(): Record<string, Record<string, number>> {

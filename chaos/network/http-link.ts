@@ -85,7 +85,8 @@ export class HttpLink {
     readonly isCut: (d: HttpDirection) => boolean,
   ) {}
 
-  static listen(host: string, target: { readonly host: string; readonly port: number }, isCut: (d: HttpDirection) => boolean): Promise<HttpLink> {
+  /** `target()` is read per connection (null: not routed yet, the connection is closed). */
+  static listen(host: string, target: () => { readonly host: string; readonly port: number } | null, isCut: (d: HttpDirection) => boolean): Promise<HttpLink> {
     const server = createServer({ noDelay: true });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -94,7 +95,9 @@ export class HttpLink {
         const link = new HttpLink(server, typeof addr === 'object' && addr !== null ? addr.port : 0, isCut);
         server.on('connection', (client) => {
           link.counters.connections++;
-          const pipe = new StallPipe(link, client, createConnection({ host: target.host, port: target.port, noDelay: true }));
+          const to = target();
+          if (to === null) return void client.destroy();
+          const pipe = new StallPipe(link, client, createConnection({ host: to.host, port: to.port, noDelay: true }));
           link.pipes.add(pipe);
         });
         resolve(link);

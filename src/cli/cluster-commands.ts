@@ -73,7 +73,7 @@ export async function initCluster(dir: string, layout: ClusterLayout, given?: Ge
   const members: ClusterMember[] = [];
   const keys: Record<string, ReturnType<typeof generateKeyFile>> = {};
   for (let i = 1; i <= layout.replicas; i++) {
-    const id = `r${i}`;
+    const id = memberId(i);
     const key = generateKeyFile();
     keys[id] = key;
     const host = layout.hosts?.[i - 1] ?? layout.host;
@@ -99,6 +99,11 @@ export async function initCluster(dir: string, layout: ClusterLayout, given?: Ge
     await store.close();
   }
   return cluster;
+}
+
+/** The id of the i-th member (1-based) of a cluster made by `cluster init`. */
+export function memberId(i: number): string {
+  return `r${i}`;
 }
 
 export interface ClusterServeOptions {

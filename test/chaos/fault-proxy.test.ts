@@ -147,10 +147,11 @@ test('delay holds frames at least that long; a cut goes silent and healing resum
 
 test('an isolated leader is replaced through the proxy, and the cluster converges after healing', { timeout: 90_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'swoosh-proxy-'));
-  let proxy: FaultProxy | null = null;
-  const cluster = await LocalCluster.prepare(join(dir, 'c'), { replicas: 3, argsFor: (id) => proxy?.dialArgs(id) ?? [] });
+  // Listening before the cluster picks its free ports, as the process backend does (no port collisions).
+  const proxy = await FaultProxy.reserve(['r1', 'r2', 'r3'], 11, { http: true });
+  const cluster = await LocalCluster.prepare(join(dir, 'c'), { replicas: 3, argsFor: (id) => proxy.dialArgs(id) });
   try {
-    proxy = await FaultProxy.start(cluster.config.members, 11);
+    proxy.route(cluster.config.members);
     await cluster.startAll();
     const old = await cluster.leader(20_000);
     const oldTerm = (await cluster.health(old))!.consensus.term;
@@ -177,7 +178,7 @@ test('an isolated leader is replaced through the proxy, and the cluster converge
     assert.ok((await cluster.health(after))!.consensus.term > oldTerm, 'the old leader does not keep or regain its old term');
   } finally {
     await cluster.stop();
-    await proxy?.close();
+    await proxy.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
@@ -224,10 +225,11 @@ test('forwarded HTTP crosses the proxy: a cut stalls requests (from→to) or ans
 
 test('a follower cut from the leader cannot forward a proposal until the link heals; it then applies once', { timeout: 90_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'swoosh-proxy-fwd-'));
-  let proxy: FaultProxy | null = null;
-  const cluster = await LocalCluster.prepare(join(dir, 'c'), { replicas: 3, argsFor: (id) => proxy?.dialArgs(id) ?? [] });
+  // Listening before the cluster picks its free ports, as the process backend does (no port collisions).
+  const proxy = await FaultProxy.reserve(['r1', 'r2', 'r3'], 13, { http: true });
+  const cluster = await LocalCluster.prepare(join(dir, 'c'), { replicas: 3, argsFor: (id) => proxy.dialArgs(id) });
   try {
-    proxy = await FaultProxy.start(cluster.config.members, 13);
+    proxy.route(cluster.config.members);
     await cluster.startAll();
     const leader = await cluster.leader(20_000);
     const follower = cluster.ids.find((id) => id !== leader)!;
@@ -256,7 +258,7 @@ test('a follower cut from the leader cannot forward a proposal until the link he
     assert.ok(proxy.stats()[`${follower}->${leader} http`]!['stalled']! >= 1, `the proxy held the forward: ${JSON.stringify(proxy.stats()[`${follower}->${leader} http`])}`);
   } finally {
     await cluster.stop();
-    await proxy?.close();
+    await proxy.close();
     await rm(dir, { recursive: true, force: true });
   }
 });
