@@ -289,7 +289,9 @@ export class FaultProxy implements NetworkFaults {
     link.faults = { ...faults };
     // A cut link must also stop half-open handshakes from completing later: drop silent pipes when healed.
     if (faults.cut !== true) for (const p of link.pipes) if (p.silent) p.close();
-    for (const h of this.httpLinks.values()) h.link.flush();
+    // The HTTP links this pair's cut stalls: from→to holds requests, to→from holds the answers to to's requests.
+    this.httpLinks.get(key(from, to))?.link.flush();
+    this.httpLinks.get(key(to, from))?.link.flush();
   }
 
   async healAll(): Promise<void> {

@@ -63,23 +63,14 @@ export interface ProposeTransport {
 }
 
 /**
- * The HTTP transport to one replica. GET /state is safe to repeat: one retry covers a pooled keep-alive
- * connection the server closed just as it was reused (seen as a 'fetch failed' on a loaded machine after a few
- * idle seconds).
+ * The HTTP transport to one replica. A failed GET /state (a 503, or a pooled keep-alive connection the server
+ * closed just as it was reused) is retried by propose(), which backs off between reads.
  */
 export function httpTransport(url: string): ProposeTransport {
   const base = url.replace(/\/+$/, '');
-  const head = async (): Promise<Response> => {
-    try {
-      return await fetch(`${base}/state?projection=hlc_last`);
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-      return fetch(`${base}/state?projection=hlc_last`);
-    }
-  };
   return {
     async readHead() {
-      const res = await head();
+      const res = await fetch(`${base}/state?projection=hlc_last`);
       if (!res.ok) throw new Error(`GET ${base}/state: HTTP ${res.status} ${String((await json(res))['reason'] ?? '')}`.trimEnd());
       return (await res.json()) as { hash: string; hlc: string | null };
     },
